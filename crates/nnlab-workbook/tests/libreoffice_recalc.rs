@@ -1,0 +1,111 @@
+//! The exported workbook, recalculated from scratch by LibreOffice headless, gives the engine's numbers.
+//!
+//! The workbook is written *without* cached values, and LibreOffice runs with a throwaway profile whose
+//! `OOXMLRecalcMode` is 0 ("always recalculate"), so every number read back was computed by LibreOffice
+//! from the formulas, the first row and the η cell.
+
+use std::path::Path;
+use std::process::Command;
+
+use calamine::{Data, Reader, Xlsx, open_workbook};
+use nnlab_backprop::table::{COLUMNS, row_values};
+use nnlab_backprop::{Net222, descend, sweep};
+use nnlab_workbook::{ExportOptions, audit_workbook, export_workbook};
+
+const PROFILE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"#;
+
+fn soffice() -> Option<&'static str> {
+    ["soffice", "libreoffice"].into_iter().find(|b| {
+        Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
+}
+
+/// Opens `input` in LibreOffice, recalculating every formula, and saves it as xlsx in `out_dir`.
+fn recalculate(input: &Path, out_dir: &Path, profile: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(profile.join("user")).unwrap();
+    std::fs::write(profile.join("user/registrymodifications.xcu"), PROFILE).unwrap();
+    let binary = soffice().expect("LibreOffice (soffice) is needed: apt-get install -y libreoffice-calc-nogui");
+    let status = Command::new(binary)
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args(["--headless", "--convert-to", "xlsx", "--outdir"])
+        .arg(out_dir)
+        .arg(input)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "soffice failed: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    out_dir.join(input.file_name().unwrap())
+}
+
+fn number(d: Option<&Data>) -> f64 {
+    match d {
+        Some(Data::Float(x)) => *x,
+        Some(Data::Int(i)) => *i as f64,
+        other => panic!("expected a number, got {other:?}"),
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-300)
+}
+
+#[test]
+fn libreoffice_recalculation_matches_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = Net222::new([0.05, 0.1], [0.01, 0.99], [-0.4, 0.2, 0.25, 0.3, 0.4, -0.45, 0.5, 0.55]).unwrap();
+    let options = ExportOptions {
+        net,
+        lr: 0.7,
+        iterations: 40,
+        lrs: vec![0.1, 0.5, 2.0],
+        cached_values: false,
+    };
+    let input = dir.path().join("fresh.xlsx");
+    std::fs::write(&input, export_workbook(&options).unwrap()).unwrap();
+    let output = recalculate(&input, &dir.path().join("out"), &dir.path().join("profile"));
+
+    let mut wb: Xlsx<_> = open_workbook(&output).unwrap();
+    let main = wb.worksheet_range("backprop").unwrap();
+    let rows = descend(&net, 0.7, 40).unwrap();
+    let mut compared = 0;
+    for (k, row) in rows.iter().enumerate() {
+        for (col, expected) in row_values(row).iter().enumerate() {
+            let found = number(main.get_value((5 + k as u32, col as u32)));
+            assert!(
+                close(*expected, found),
+                "{} at iteration {}: engine {expected}, LibreOffice {found}",
+                COLUMNS[col],
+                k + 1
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 40 * 32);
+
+    let sweep_sheet = wb.worksheet_range("lr_sweep").unwrap();
+    let curves = sweep(&net, &options.lrs, 40).unwrap();
+    for (r, curve) in curves.iter().enumerate() {
+        for (i, expected) in curve.iter().enumerate() {
+            let found = number(sweep_sheet.get_value((1 + i as u32, 1 + r as u32)));
+            assert!(
+                close(*expected, found),
+                "lr={} iteration {}: engine {expected}, LibreOffice {found}",
+                options.lrs[r],
+                i + 1
+            );
+        }
+    }
+
+    let report = audit_workbook(&output, 1e-9).unwrap();
+    assert!(report.is_clean(), "{report:?}");
+}

@@ -1,0 +1,174 @@
+//! The network flags every backprop command shares, and their validation.
+
+use anyhow::{Result, bail};
+use clap::Args;
+use nnlab_backprop::{Activation, Mlp, Net222};
+
+/// A comma-separated list of finite numbers, e.g. `-0.4,0.25,1e-3`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Numbers(pub Vec<f64>);
+
+/// Parses `Numbers`, rejecting words, NaN and infinities.
+pub fn parse_numbers(s: &str) -> Result<Numbers, String> {
+    s.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let x: f64 = part.parse().map_err(|_| format!("'{part}' is not a number"))?;
+            if x.is_finite() {
+                Ok(x)
+            } else {
+                Err(format!("'{part}' is not a finite number"))
+            }
+        })
+        .collect::<Result<_, _>>()
+        .map(Numbers)
+}
+
+/// Layer sizes, input layer first, e.g. `2,3,2`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layers(pub Vec<usize>);
+
+/// Parses layer sizes such as `2,3,2`.
+pub fn parse_layers(s: &str) -> Result<Layers, String> {
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("'{}' is not a layer size (a whole number)", p.trim()))
+        })
+        .collect::<Result<_, _>>()
+        .map(Layers)
+}
+
+/// Parses a learning rate: finite and > 0.
+pub fn parse_lr(s: &str) -> Result<f64, String> {
+    let x: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if !x.is_finite() || x <= 0.0 {
+        return Err(format!("'{s}': the learning rate must be a finite number > 0"));
+    }
+    Ok(x)
+}
+
+/// Parses an iteration count: a whole number ≥ 1.
+pub fn parse_iterations(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number")),
+    }
+}
+
+/// Parses a list of learning rates, each finite and > 0.
+pub fn parse_lrs(s: &str) -> Result<Numbers, String> {
+    let n = parse_numbers(s)?;
+    if let Some(bad) = n.0.iter().find(|x| **x <= 0.0) {
+        return Err(format!("{bad}: every learning rate must be > 0"));
+    }
+    Ok(n)
+}
+
+/// The network: the worksheet's 2-2-2 by default, any fully connected shape with `--layers`.
+#[derive(Debug, Clone, Args)]
+pub struct NetArgs {
+    /// Inputs i1,i2 (default 0.05,0.1); with --layers, one per input unit.
+    #[arg(long, value_name = "I1,I2", allow_hyphen_values = true, value_parser = parse_numbers)]
+    pub inputs: Option<Numbers>,
+    /// Targets t1,t2 (default 0.5,0.5); with --layers, one per output unit.
+    #[arg(long, value_name = "T1,T2", allow_hyphen_values = true, value_parser = parse_numbers)]
+    pub targets: Option<Numbers>,
+    /// Starting weights w1..w8 (default 0.15,0.2,0.25,0.3,0.4,0.45,0.5,0.55); numbered layer by layer,
+    /// then by receiving unit, then by sending unit.
+    #[arg(long, value_name = "W1,..,W8", allow_hyphen_values = true, value_parser = parse_numbers)]
+    pub weights: Option<Numbers>,
+    /// Any fully connected network instead of 2-2-2, e.g. 2,3,2 (seeded weights unless --weights is given).
+    #[arg(long, value_name = "N0,N1,..", value_parser = parse_layers)]
+    pub layers: Option<Layers>,
+    /// Activation on every unit of a --layers network.
+    #[arg(long, default_value = "sigmoid", value_parser = ["sigmoid", "tanh", "relu"])]
+    pub activation: String,
+    /// Seed for the initial weights of a --layers network.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// Either the worksheet network or a general one with its example.
+pub enum Network {
+    /// The 2-2-2 worksheet network.
+    Worksheet(Net222),
+    /// A --layers network with its inputs and targets.
+    Layers {
+        /// The network.
+        mlp: Mlp,
+        /// Inputs.
+        inputs: Vec<f64>,
+        /// Targets.
+        targets: Vec<f64>,
+    },
+}
+
+fn exactly<const N: usize>(flag: &str, values: &Option<Numbers>, default: [f64; N]) -> Result<[f64; N]> {
+    match values {
+        None => Ok(default),
+        Some(Numbers(v)) if v.len() == N => Ok(std::array::from_fn(|k| v[k])),
+        Some(Numbers(v)) => bail!("{flag}: expected {N} comma-separated numbers, got {}", v.len()),
+    }
+}
+
+impl NetArgs {
+    /// The worksheet network; refuses --layers for commands that only know 2-2-2.
+    pub fn net222(&self) -> Result<Net222> {
+        if self.layers.is_some() {
+            bail!("--layers: this command works on the 2-2-2 worksheet network only");
+        }
+        let d = Net222::default();
+        Ok(Net222::new(
+            exactly("--inputs", &self.inputs, d.inputs)?,
+            exactly("--targets", &self.targets, d.targets)?,
+            exactly("--weights", &self.weights, d.weights)?,
+        )?)
+    }
+
+    /// The network the flags describe.
+    pub fn network(&self) -> Result<Network> {
+        let Some(Layers(layers)) = &self.layers else {
+            return Ok(Network::Worksheet(self.net222()?));
+        };
+        let activation: Activation = self.activation.parse().map_err(anyhow::Error::msg)?;
+        let mlp = match &self.weights {
+            Some(Numbers(w)) => Mlp::new(layers, activation, w.clone()),
+            None => Mlp::seeded(layers, activation, self.seed),
+        }
+        .map_err(|e| anyhow::anyhow!("--layers/--weights: {e}"))?;
+        let d = Net222::default();
+        let pick = |flag: &str, given: &Option<Numbers>, n: usize, default: [f64; 2]| -> Result<Vec<f64>> {
+            match given {
+                Some(Numbers(v)) if v.len() == n => Ok(v.clone()),
+                Some(Numbers(v)) => bail!("{flag}: the network has {n} units there, got {} numbers", v.len()),
+                None if n == 2 => Ok(default.to_vec()),
+                None => bail!("{flag}: give {n} numbers for a layer of {n} units"),
+            }
+        };
+        let inputs = pick("--inputs", &self.inputs, layers[0], d.inputs)?;
+        let targets = pick("--targets", &self.targets, *layers.last().unwrap_or(&0), d.targets)?;
+        Ok(Network::Layers { mlp, inputs, targets })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_negative_numbers_and_rejects_words() {
+        assert_eq!(
+            parse_numbers("-0.4, 0.25,1e-3").unwrap(),
+            Numbers(vec![-0.4, 0.25, 0.001])
+        );
+        assert_eq!(parse_numbers("0.1,abc").unwrap_err(), "'abc' is not a number");
+        assert!(parse_numbers("NaN").unwrap_err().contains("finite"));
+        assert!(parse_numbers("inf").is_err());
+        assert!(parse_lr("0").is_err() && parse_lr("-1").is_err() && parse_lr("0.5").is_ok());
+        assert!(parse_iterations("0").is_err());
+        assert_eq!(parse_layers("2,3,2").unwrap(), Layers(vec![2, 3, 2]));
+    }
+}

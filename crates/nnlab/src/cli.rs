@@ -1,0 +1,29 @@
+//! The command tree: `nnlab backprop …` and `nnlab mnist …`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::backprop::BackpropCommand;
+
+/// nnlab — see how neural networks learn: a 2-2-2 backpropagation lab worked exactly, and a small MNIST CNN.
+#[derive(Debug, Parser)]
+#[command(name = "nnlab", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// The 2-2-2 sigmoid network worked by hand: table, sweep, explain, check, diagram, export-xlsx, audit.
+    #[command(subcommand)]
+    Backprop(BackpropCommand),
+}
+
+/// Runs the chosen command; `Ok` carries the exit code (audit uses 1 for "something is wrong").
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Backprop(cmd) => crate::backprop::run(cmd),
+    }
+}

@@ -1,0 +1,77 @@
+//! Figures drawn with plotters into memory, then saved atomically as PNG or SVG (chosen by extension).
+//! The DejaVu Sans font is embedded so text renders on machines without system fonts.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Result, anyhow, bail};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::write_atomic;
+
+static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
+static REGISTER: Once = Once::new();
+
+/// Something that can draw itself on any plotters backend.
+pub trait Figure {
+    /// Draws the whole figure on `root`.
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static;
+}
+
+/// Converts a plotters error into an anyhow error.
+pub fn plot_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> anyhow::Error {
+    anyhow!("drawing failed: {e}")
+}
+
+/// Checks that `path` ends in .png or .svg, naming `flag` otherwise.
+pub fn check_image_path(path: &Path, flag: &str) -> Result<()> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") | Some("svg") => Ok(()),
+        _ => bail!("{flag} {}: the file name must end in .png or .svg", path.display()),
+    }
+}
+
+/// Renders `figure` at `size` pixels and writes it to `path` (.png or .svg).
+pub fn save_figure(path: &Path, size: (u32, u32), figure: &impl Figure) -> Result<()> {
+    REGISTER.call_once(|| {
+        for style in [FontStyle::Normal, FontStyle::Bold] {
+            let _ = plotters::style::register_font("sans-serif", style, FONT);
+        }
+    });
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("svg") => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+                figure.draw(&root)?;
+                root.present().map_err(plot_err)?;
+            }
+            write_atomic(path, svg.as_bytes())
+        }
+        Some("png") => {
+            let mut pixels = vec![0u8; (size.0 * size.1 * 3) as usize];
+            {
+                let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+                figure.draw(&root)?;
+                root.present().map_err(plot_err)?;
+            }
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(&pixels, size.0, size.1, image::ExtendedColorType::Rgb8)
+                .map_err(|e| anyhow!("encoding {}: {e}", path.display()))?;
+            write_atomic(path, &png)
+        }
+        _ => bail!("{}: the file name must end in .png or .svg", path.display()),
+    }
+}
+
+use image::ImageEncoder;

@@ -1,0 +1,6 @@
+//! Writing what nnlab produces: atomic files, number formatting, figures.
+
+pub mod atomic;
+pub mod figure;
+
+pub use atomic::write_atomic;
