@@ -1,0 +1,118 @@
+//! Inverted dropout: in training each value is kept with probability 1 − p and scaled by 1/(1 − p);
+//! in evaluation it is the identity. Masks come from a generator seeded per (call seed, image), so
+//! they are reproducible whatever the thread count.
+
+use rayon::prelude::*;
+
+use crate::layers::Mode;
+use crate::{CHUNK, Tensor};
+
+/// Dropout with drop probability `p`.
+#[derive(Debug, Clone)]
+pub struct Dropout {
+    /// Probability of zeroing a value.
+    pub p: f32,
+    mask: Option<Vec<f32>>,
+}
+
+/// SplitMix64: a tiny, fast, well-mixed generator, enough for dropout masks.
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Dropout {
+    /// A dropout layer.
+    pub fn new(p: f32) -> Self {
+        assert!((0.0..1.0).contains(&p), "dropout probability must be in [0, 1)");
+        Self { p, mask: None }
+    }
+
+    /// Applies the mask in place (training) or nothing (evaluation).
+    pub fn forward(&mut self, mut x: Tensor, mode: Mode, seed: u64) -> Tensor {
+        if mode == Mode::Eval || self.p == 0.0 {
+            self.mask = None;
+            return x;
+        }
+        let per = x.per_image();
+        let keep_scale = 1.0 / (1.0 - self.p);
+        let threshold = (self.p as f64 * 65536.0).round() as u64;
+        let mut mask = vec![0.0f32; x.data.len()];
+        mask.par_chunks_mut(CHUNK * per).enumerate().for_each(|(chunk, masks)| {
+            for (j, m) in masks.chunks_exact_mut(per).enumerate() {
+                let image = (chunk * CHUNK + j) as u64;
+                let mut state = seed ^ image.wrapping_mul(0xD6E8_FEB8_6659_FD93);
+                for group in m.chunks_mut(4) {
+                    let r = splitmix64(&mut state);
+                    for (k, v) in group.iter_mut().enumerate() {
+                        *v = if (r >> (16 * k)) & 0xFFFF >= threshold {
+                            keep_scale
+                        } else {
+                            0.0
+                        };
+                    }
+                }
+            }
+        });
+        x.data
+            .par_chunks_mut(1 << 14)
+            .zip(mask.par_chunks(1 << 14))
+            .for_each(|(x, m)| {
+                x.iter_mut().zip(m).for_each(|(x, m)| *x *= m);
+            });
+        self.mask = Some(mask);
+        x
+    }
+
+    /// ∂L/∂x = ∂L/∂y · mask.
+    pub fn backward(&mut self, mut dy: Tensor) -> Tensor {
+        if let Some(mask) = self.mask.take() {
+            dy.data
+                .par_chunks_mut(1 << 14)
+                .zip(mask.par_chunks(1 << 14))
+                .for_each(|(d, m)| {
+                    d.iter_mut().zip(m).for_each(|(d, m)| *d *= m);
+                });
+        }
+        dy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::gradcheck::{check_input_gradient, random_tensor};
+
+    #[test]
+    fn drops_about_p_scales_the_rest_and_is_identity_in_eval() {
+        let x = Tensor::from_vec([8, 1, 50, 50], vec![1.0; 20000]);
+        let y = Dropout::new(0.1).forward(x.clone(), Mode::Train, 42);
+        let zeros = y.data.iter().filter(|v| **v == 0.0).count() as f64 / 20000.0;
+        assert!((zeros - 0.1).abs() < 0.01, "{zeros}");
+        assert!(y.data.iter().all(|v| *v == 0.0 || (*v - 1.0 / 0.9).abs() < 1e-6));
+        assert_eq!(Dropout::new(0.1).forward(x.clone(), Mode::Eval, 42), x);
+        assert_eq!(
+            y,
+            Dropout::new(0.1).forward(x.clone(), Mode::Train, 42),
+            "same seed, same mask"
+        );
+        assert_ne!(y, Dropout::new(0.1).forward(x, Mode::Train, 43));
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let x = random_tensor([3, 2, 3, 3], 8);
+        check_input_gradient(
+            &x,
+            |x| Dropout::new(0.3).forward(x, Mode::Train, 5),
+            |x, dy| {
+                let mut d = Dropout::new(0.3);
+                d.forward(x, Mode::Train, 5);
+                d.backward(dy.clone())
+            },
+        );
+    }
+}

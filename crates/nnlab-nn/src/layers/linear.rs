@@ -1,0 +1,109 @@
+//! Fully connected layer with bias: y = x·Wᵀ + b.
+
+use rand_chacha::ChaCha8Rng;
+
+use crate::gemm::{Mat, matmul};
+use crate::init::uniform_fan_in;
+use crate::{Param, Tensor};
+
+/// `inputs` → `outputs` features.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    /// Weight [outputs, inputs].
+    pub weight: Param,
+    /// Bias [outputs].
+    pub bias: Param,
+    input: Option<Tensor>,
+}
+
+impl Linear {
+    /// PyTorch's default initialisation for weight and bias.
+    pub fn new(inputs: usize, outputs: usize, rng: &mut ChaCha8Rng) -> Self {
+        let weight = Param::new(vec![outputs, inputs], uniform_fan_in(rng, outputs * inputs, inputs));
+        let bias = Param::new(vec![outputs], uniform_fan_in(rng, outputs, inputs));
+        Self {
+            weight,
+            bias,
+            input: None,
+        }
+    }
+
+    /// [N, in, 1, 1] (or any N×in) → [N, out, 1, 1].
+    pub fn forward(&mut self, x: Tensor) -> Tensor {
+        let (n, inputs, outputs) = (x.n(), self.weight.shape[1], self.weight.shape[0]);
+        assert_eq!(x.per_image(), inputs);
+        let mut y = Tensor::zeros([n, outputs, 1, 1]);
+        for row in y.data.chunks_exact_mut(outputs) {
+            row.copy_from_slice(&self.bias.value);
+        }
+        matmul(
+            Mat::new(&x.data, n, inputs),
+            Mat::transposed(&self.weight.value, outputs, inputs),
+            &mut y.data,
+            true,
+        );
+        self.input = Some(x);
+        y
+    }
+
+    /// Accumulates ∂L/∂W = dyᵀ·x and ∂L/∂b = Σdy; returns ∂L/∂x = dy·W.
+    pub fn backward(&mut self, dy: &Tensor) -> Tensor {
+        let x = self.input.take().expect("backward before forward");
+        let (n, inputs, outputs) = (x.n(), self.weight.shape[1], self.weight.shape[0]);
+        matmul(
+            Mat::transposed(&dy.data, n, outputs),
+            Mat::new(&x.data, n, inputs),
+            &mut self.weight.grad,
+            true,
+        );
+        for row in dy.data.chunks_exact(outputs) {
+            self.bias.grad.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+        }
+        let mut dx = Tensor::zeros(x.shape);
+        matmul(
+            Mat::new(&dy.data, n, outputs),
+            Mat::new(&self.weight.value, outputs, inputs),
+            &mut dx.data,
+            false,
+        );
+        dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::gradcheck::{check_input_gradient, check_param_gradient, random_tensor};
+    use rand::SeedableRng;
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let layer = Linear::new(6, 4, &mut ChaCha8Rng::seed_from_u64(2));
+        let x = random_tensor([3, 6, 1, 1], 7);
+        check_input_gradient(
+            &x,
+            |x| layer.clone().forward(x),
+            |x, dy| {
+                let mut l = layer.clone();
+                l.forward(x);
+                l.backward(dy)
+            },
+        );
+        let theta = [layer.weight.value.clone(), layer.bias.value.clone()].concat();
+        check_param_gradient(
+            &theta,
+            |t| {
+                let mut l = layer.clone();
+                l.weight.value = t[..24].to_vec();
+                l.bias.value = t[24..].to_vec();
+                l.forward(x.clone())
+            },
+            |dy| {
+                let mut l = layer.clone();
+                l.forward(x.clone());
+                l.backward(dy);
+                [l.weight.grad, l.bias.grad].concat()
+            },
+        );
+    }
+}

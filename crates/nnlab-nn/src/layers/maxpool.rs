@@ -1,0 +1,108 @@
+//! Max-pooling 2×2 with stride 2: the gradient goes, unscaled, to the position that held the maximum.
+
+use rayon::prelude::*;
+
+use crate::{CHUNK, Tensor};
+
+/// 2×2 max-pool, stride 2 (odd trailing rows/columns dropped, as PyTorch does).
+#[derive(Debug, Clone, Default)]
+pub struct MaxPool2 {
+    argmax: Option<(Vec<u8>, [usize; 4])>,
+}
+
+impl MaxPool2 {
+    /// [N, C, H, W] → [N, C, H/2, W/2]; remembers which of the four won.
+    pub fn forward(&mut self, x: Tensor, keep: bool) -> Tensor {
+        let [n, c, h, w] = x.shape;
+        let (oh, ow) = (h / 2, w / 2);
+        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let mut arg = vec![0u8; out.data.len()];
+        out.data
+            .par_chunks_mut(CHUNK * c * oh * ow)
+            .zip(arg.par_chunks_mut(CHUNK * c * oh * ow))
+            .zip(x.data.par_chunks(CHUNK * c * h * w))
+            .for_each(|((ys, args), xs)| {
+                for ((y, a), xp) in ys
+                    .chunks_exact_mut(oh * ow)
+                    .zip(args.chunks_exact_mut(oh * ow))
+                    .zip(xs.chunks_exact(h * w))
+                {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let base = 2 * oy * w + 2 * ox;
+                            let cands = [xp[base], xp[base + 1], xp[base + w], xp[base + w + 1]];
+                            let mut best = 0;
+                            for k in 1..4 {
+                                if cands[k] > cands[best] {
+                                    best = k;
+                                }
+                            }
+                            y[oy * ow + ox] = cands[best];
+                            a[oy * ow + ox] = best as u8;
+                        }
+                    }
+                }
+            });
+        if keep {
+            self.argmax = Some((arg, x.shape));
+        }
+        out
+    }
+
+    /// Routes each ∂L/∂y to its winning input position.
+    pub fn backward(&mut self, dy: Tensor) -> Tensor {
+        let (arg, shape) = self.argmax.take().expect("backward before forward");
+        let [n, c, h, w] = shape;
+        let (oh, ow) = (h / 2, w / 2);
+        let mut dx = Tensor::zeros(shape);
+        dx.data
+            .par_chunks_mut(CHUNK * c * h * w)
+            .zip(dy.data.par_chunks(CHUNK * c * oh * ow))
+            .zip(arg.par_chunks(CHUNK * c * oh * ow))
+            .for_each(|((dxs, dys), args)| {
+                for ((dxp, dyp), a) in dxs
+                    .chunks_exact_mut(h * w)
+                    .zip(dys.chunks_exact(oh * ow))
+                    .zip(args.chunks_exact(oh * ow))
+                {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let k = a[oy * ow + ox] as usize;
+                            dxp[(2 * oy + k / 2) * w + 2 * ox + k % 2] += dyp[oy * ow + ox];
+                        }
+                    }
+                }
+            });
+        let _ = n;
+        dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::gradcheck::{check_input_gradient, random_tensor};
+
+    #[test]
+    fn picks_the_maximum_and_passes_the_whole_gradient_back() {
+        let mut pool = MaxPool2::default();
+        let y = pool.forward(Tensor::from_vec([1, 1, 2, 2], vec![1.0, 5.0, 3.0, 2.0]), true);
+        assert_eq!(y.data, [5.0]);
+        let dx = pool.backward(Tensor::from_vec([1, 1, 1, 1], vec![1.0]));
+        assert_eq!(dx.data, [0.0, 1.0, 0.0, 0.0], "not scaled by ¼");
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let x = random_tensor([2, 3, 4, 6], 4);
+        check_input_gradient(
+            &x,
+            |x| MaxPool2::default().forward(x, false),
+            |x, dy| {
+                let mut p = MaxPool2::default();
+                p.forward(x, true);
+                p.backward(dy.clone())
+            },
+        );
+    }
+}

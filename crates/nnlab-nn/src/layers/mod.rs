@@ -1,0 +1,33 @@
+//! The layers, each with `forward` and `backward` in one file.
+
+mod batchnorm;
+mod conv2d;
+mod conv_block;
+mod dropout;
+mod global_avg_pool;
+mod linear;
+mod loss;
+mod maxpool;
+mod relu;
+
+pub use batchnorm::BatchNorm2d;
+pub use conv_block::ConvBlock;
+pub use conv2d::Conv2d;
+pub use dropout::Dropout;
+pub use global_avg_pool::GlobalAvgPool;
+pub use linear::Linear;
+pub use loss::{NllOutput, nll_loss};
+pub use maxpool::MaxPool2;
+pub use relu::Relu;
+
+/// Training uses batch statistics and dropout; evaluation uses running statistics and no dropout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Training.
+    Train,
+    /// Evaluation.
+    Eval,
+}
+
+#[cfg(test)]
+pub(crate) mod gradcheck;

@@ -1,0 +1,22 @@
+//! nnlab's CPU training engine: f32 batched tensors (NCHW) and the layers of a small CNN, each with its
+//! `forward` and `backward` side by side, plus SGD with momentum and a step learning-rate schedule.
+//!
+//! Layout: NCHW, one image's channels contiguous. Work is split over images with rayon in fixed-size
+//! chunks and partial results are reduced in chunk order, so results are bitwise reproducible. Each
+//! convolution is a matrix product per image on an im2col layout (1×1 convolutions need none) through
+//! the `gemm` crate's SGEMM.
+
+pub mod gemm;
+pub mod init;
+pub mod layers;
+pub mod optim;
+pub mod param;
+pub mod tensor;
+
+pub use layers::{BatchNorm2d, Conv2d, ConvBlock, Dropout, GlobalAvgPool, Linear, MaxPool2, Mode, Relu, nll_loss};
+pub use optim::{Sgd, StepLr};
+pub use param::Param;
+pub use tensor::Tensor;
+
+/// Images per parallel work item: the unit of splitting and of ordered reduction.
+pub const CHUNK: usize = 4;
