@@ -2,6 +2,11 @@
 //!
 //! Pure library code: nothing here prints or exits; long operations report progress through callbacks.
 
+pub mod atomic;
 pub mod data;
 
 pub use data::{DataError, Mnist, Split};
+pub mod model;
+
+pub use model::Cnn;
+pub mod training;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::backprop::BackpropCommand;
+use crate::mnist::MnistCommand;
 
 /// nnlab — see how neural networks learn: a 2-2-2 backpropagation lab worked exactly, and a small MNIST CNN.
 #[derive(Debug, Parser)]
@@ -19,11 +20,15 @@ enum Command {
     /// The 2-2-2 sigmoid network worked by hand: table, sweep, explain, check, diagram, export-xlsx, audit.
     #[command(subcommand)]
     Backprop(BackpropCommand),
+    /// The MNIST CNN: download, info, summary, train, bench.
+    #[command(subcommand)]
+    Mnist(MnistCommand),
 }
 
 /// Runs the chosen command; `Ok` carries the exit code (audit uses 1 for "something is wrong").
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Backprop(cmd) => crate::backprop::run(cmd),
+        Command::Mnist(cmd) => crate::mnist::run(cmd),
     }
 }

@@ -3,6 +3,7 @@
 
 mod backprop;
 mod cli;
+mod mnist;
 mod output;
 
 use std::process::ExitCode;

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::dataset::FILES;
 use super::error::DataError;
 use super::idx::decompress_if_gzip;
+use crate::atomic::write_atomic;
 
 /// Public mirrors serving the four `.gz` files.
 pub const MIRRORS: [&str; 2] = [
@@ -110,18 +111,6 @@ fn fetch(
         return Err(format!("connection closed after {} of {total} bytes", body.len()));
     }
     Ok(body)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_file_name(format!(
-        ".{}.part",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let result = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 /// Downloads whichever of the four files are missing or invalid in `dir` from `mirrors` (base URLs

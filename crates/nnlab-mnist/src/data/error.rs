@@ -52,7 +52,7 @@ pub enum DataError {
         cols: u32,
     },
     /// The file is shorter or longer than its header says.
-    #[error("{path}: {actual} bytes of data after the header, the header promises {expected} ({kind})")]
+    #[error("{path}: {kind}: {actual} bytes where the header calls for {expected}")]
     Length {
         /// The file.
         path: PathBuf,
@@ -60,7 +60,7 @@ pub enum DataError {
         expected: usize,
         /// Bytes present.
         actual: usize,
-        /// "truncated" or "trailing bytes".
+        /// "truncated", "truncated header" or "trailing bytes".
         kind: &'static str,
     },
     /// A label outside 0..=9.

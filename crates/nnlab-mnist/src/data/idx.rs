@@ -72,7 +72,7 @@ fn header(path: &Path, bytes: &[u8], len: usize) -> Result<(), DataError> {
             path: path.to_path_buf(),
             expected: len,
             actual: bytes.len(),
-            kind: "truncated",
+            kind: "truncated header",
         });
     }
     Ok(())
@@ -80,7 +80,7 @@ fn header(path: &Path, bytes: &[u8], len: usize) -> Result<(), DataError> {
 
 /// Parses an images file: returns the count and `count × 784` pixels, row-major.
 pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<(usize, Vec<u8>), DataError> {
-    header(path, bytes, 16)?;
+    header(path, bytes, 4)?;
     let magic = be_u32(bytes, 0).unwrap_or_default();
     if magic != IMAGES_MAGIC {
         return Err(DataError::BadMagic {
@@ -90,6 +90,7 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<(usize, Vec<u8>), DataE
             kind: "images",
         });
     }
+    header(path, bytes, 16)?;
     let count = be_u32(bytes, 4).unwrap_or_default() as usize;
     let (rows, cols) = (
         be_u32(bytes, 8).unwrap_or_default(),
@@ -108,7 +109,7 @@ pub fn parse_images(path: &Path, bytes: &[u8]) -> Result<(usize, Vec<u8>), DataE
 
 /// Parses a labels file, checking every label is 0–9.
 pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
-    header(path, bytes, 8)?;
+    header(path, bytes, 4)?;
     let magic = be_u32(bytes, 0).unwrap_or_default();
     if magic != LABELS_MAGIC {
         return Err(DataError::BadMagic {
@@ -118,6 +119,7 @@ pub fn parse_labels(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
             kind: "labels",
         });
     }
+    header(path, bytes, 8)?;
     let count = be_u32(bytes, 4).unwrap_or_default() as usize;
     check_length(path, count, bytes.len() - 8)?;
     let labels = bytes[8..].to_vec();

@@ -1,0 +1,15 @@
+//! Training the CNN: the recipe as a config, learning-rate schedules, one step, evaluation, the epoch
+//! loop, metrics and checkpoints.
+
+pub mod checkpoint;
+pub mod config;
+pub mod metrics;
+pub mod schedule;
+pub mod step;
+pub mod trainer;
+
+pub use checkpoint::{Checkpoint, CheckpointError};
+pub use config::{Recipe, TrainConfig};
+pub use metrics::EpochRecord;
+pub use step::{Evaluation, evaluate, train_step};
+pub use trainer::{Progress, TrainEvent, train};

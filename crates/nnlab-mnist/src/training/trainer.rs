@@ -1,0 +1,154 @@
+//! The epoch loop: shuffled, augmented batches prepared ahead on a worker thread; one SGD step per
+//! batch; evaluation on the test set after every epoch; events for progress bars and checkpoints.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use nnlab_nn::Sgd;
+
+use super::checkpoint::Checkpoint;
+use super::config::TrainConfig;
+use super::metrics::EpochRecord;
+use super::schedule::learning_rate;
+use super::step::{evaluate, train_step};
+use crate::data::batches::{EpochPlan, Prefetcher};
+use crate::data::{Mnist, Split};
+use crate::model::Cnn;
+
+/// Running numbers of the current epoch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Epoch, from 1.
+    pub epoch: usize,
+    /// Batches done in this epoch.
+    pub batch: usize,
+    /// Batches in the epoch.
+    pub batches: usize,
+    /// Mean loss so far this epoch.
+    pub loss: f64,
+    /// Accuracy so far this epoch.
+    pub accuracy: f64,
+    /// Training throughput so far this epoch.
+    pub images_per_sec: f64,
+    /// Current learning rate.
+    pub lr: f32,
+}
+
+/// What the trainer reports while it runs.
+#[derive(Debug)]
+pub enum TrainEvent<'a> {
+    /// An epoch begins.
+    EpochStart {
+        /// Epoch, from 1.
+        epoch: usize,
+        /// Batches in it.
+        batches: usize,
+    },
+    /// A batch finished.
+    Batch(Progress),
+    /// Training of the epoch is done; the test set is being evaluated.
+    Evaluating,
+    /// An epoch finished: its record, and the state to checkpoint (`is_best`: best test accuracy so far).
+    EpochEnd {
+        /// The epoch's metrics.
+        record: &'a EpochRecord,
+        /// Everything needed to resume after this epoch.
+        state: &'a mut Checkpoint,
+        /// Whether this epoch has the best test accuracy so far.
+        is_best: bool,
+    },
+}
+
+/// A per-step seed for dropout masks.
+fn step_seed(seed: u64, step: usize) -> u64 {
+    seed.wrapping_mul(0xA24B_AED4_963E_E407) ^ (step as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25)
+}
+
+/// Trains from scratch (or from `resume`) to `config.epochs`, calling `on_event` as it goes.
+/// Returns the final state. Stops early with the callback's error.
+pub fn train<E>(
+    config: &TrainConfig,
+    data: &Mnist,
+    resume: Option<Checkpoint>,
+    on_event: &mut dyn FnMut(TrainEvent) -> Result<(), E>,
+) -> Result<Checkpoint, E> {
+    let train_split = Arc::new(match config.train_limit {
+        Some(n) => data.train.take(n),
+        None => data.train.clone(),
+    });
+    let test_split: Arc<Split> = Arc::new(match config.test_limit {
+        Some(n) => data.test.take(n),
+        None => data.test.clone(),
+    });
+    let mut state = resume.unwrap_or_else(|| Checkpoint {
+        model: Cnn::new(config.seed),
+        epoch: 0,
+        step: 0,
+        config: Some(config.clone()),
+        records: Vec::new(),
+    });
+    state.config = Some(config.clone());
+    let steps_per_epoch = train_split.len().div_ceil(config.batch_size);
+    let mut best = state
+        .records
+        .iter()
+        .map(|r| r.test_accuracy)
+        .fold(f64::NEG_INFINITY, f64::max);
+    for epoch in state.epoch..config.epochs {
+        let started = Instant::now();
+        let plan = EpochPlan::train(
+            train_split.len(),
+            config.batch_size,
+            config.augment(),
+            config.seed,
+            epoch,
+        );
+        on_event(TrainEvent::EpochStart {
+            epoch: epoch + 1,
+            batches: plan.batches(),
+        })?;
+        let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, config.lr);
+        for (b, batch) in Prefetcher::start(Arc::clone(&train_split), plan, 1, 4).enumerate() {
+            lr = learning_rate(config, epoch, state.step, steps_per_epoch);
+            let sgd = Sgd {
+                lr,
+                momentum: config.momentum,
+            };
+            let (loss, ok) = train_step(&mut state.model, &batch, &sgd, step_seed(config.seed, state.step));
+            state.step += 1;
+            loss_sum += loss * batch.len() as f64;
+            correct += ok;
+            seen += batch.len();
+            on_event(TrainEvent::Batch(Progress {
+                epoch: epoch + 1,
+                batch: b + 1,
+                batches: steps_per_epoch,
+                loss: loss_sum / seen as f64,
+                accuracy: correct as f64 / seen as f64,
+                images_per_sec: seen as f64 / started.elapsed().as_secs_f64(),
+                lr,
+            }))?;
+        }
+        on_event(TrainEvent::Evaluating)?;
+        let eval = evaluate(&mut state.model, &test_split, 1000);
+        let record = EpochRecord {
+            epoch: epoch + 1,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            test_loss: eval.loss,
+            test_accuracy: eval.accuracy,
+            lr: lr as f64,
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        state.epoch = epoch + 1;
+        state.records.push(record.clone());
+        let is_best = record.test_accuracy > best;
+        best = best.max(record.test_accuracy);
+        on_event(TrainEvent::EpochEnd {
+            record: &record,
+            state: &mut state,
+            is_best,
+        })?;
+    }
+    Ok(state)
+}

@@ -1,0 +1,107 @@
+//! `nnlab mnist bench`: training and evaluation throughput on random batches.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use nnlab_mnist::Cnn;
+use nnlab_mnist::data::batches::Batch;
+use nnlab_mnist::training::train_step;
+use nnlab_nn::{Mode, Sgd, Tensor};
+
+/// Arguments of `nnlab mnist bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Images per step.
+    #[arg(long, default_value_t = 256)]
+    batch_size: usize,
+    /// Timed steps (after 3 warm-up steps).
+    #[arg(long, default_value_t = 20)]
+    steps: usize,
+    /// Engine threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Print {"train_images_per_sec":…, "eval_images_per_sec":…} instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Also time the data pipeline alone: one epoch of augmented training batches from the real files.
+    #[arg(long)]
+    pipeline: bool,
+    #[command(flatten)]
+    data: super::data_args::DataArgs,
+}
+
+/// Batches per second of the augmentation pipeline over one training epoch, with `workers` threads.
+fn pipeline_rate(split: &std::sync::Arc<nnlab_mnist::Split>, batch_size: usize, workers: usize) -> (f64, usize) {
+    use nnlab_mnist::data::augment::Augment;
+    use nnlab_mnist::data::batches::{EpochPlan, Prefetcher};
+    let plan = EpochPlan::train(split.len(), batch_size, Augment::default(), 1, 0);
+    let t = Instant::now();
+    let batches = Prefetcher::start(std::sync::Arc::clone(split), plan, workers, 4).count();
+    (batches as f64 / t.elapsed().as_secs_f64(), batches)
+}
+
+/// Runs `nnlab mnist bench`.
+pub fn run(args: BenchArgs) -> Result<()> {
+    if args.batch_size == 0 || args.steps == 0 || args.threads == 0 {
+        bail!("--batch-size, --steps and --threads must be at least 1");
+    }
+    super::train::init_threads(args.threads)?;
+    let n = args.batch_size;
+    let batch = Batch {
+        index: 0,
+        images: (0..n * 784).map(|i| ((i * 7919) % 255) as f32 / 255.0).collect(),
+        labels: (0..n).map(|i| (i % 10) as u8).collect(),
+    };
+    let mut model = Cnn::new(1);
+    let sgd = Sgd {
+        lr: 0.01,
+        momentum: 0.95,
+    };
+    for s in 0..3 {
+        train_step(&mut model, &batch, &sgd, s);
+    }
+    let t = Instant::now();
+    for s in 0..args.steps {
+        train_step(&mut model, &batch, &sgd, s as u64);
+    }
+    let train = (args.steps * n) as f64 / t.elapsed().as_secs_f64();
+    let x = Tensor::from_vec([n, 1, 28, 28], batch.images.clone());
+    model.forward(x.clone(), Mode::Eval, 0);
+    let t = Instant::now();
+    for _ in 0..args.steps {
+        model.forward(x.clone(), Mode::Eval, 0);
+    }
+    let eval = (args.steps * n) as f64 / t.elapsed().as_secs_f64();
+    let pipeline = if args.pipeline {
+        let split = std::sync::Arc::new(args.data.load()?.train);
+        Some([1, 2].map(|w| (w, pipeline_rate(&split, n, w))))
+    } else {
+        None
+    };
+    if args.json {
+        let mut json = serde_json::json!({ "train_images_per_sec": train, "eval_images_per_sec": eval });
+        if let Some(p) = &pipeline {
+            json["pipeline_batches_per_sec"] = serde_json::json!(
+                p.iter()
+                    .map(|(w, (r, _))| (format!("{w}_workers"), serde_json::json!(*r)))
+                    .collect::<serde_json::Map<_, _>>()
+            );
+        }
+        println!("{json}");
+    } else {
+        println!("batch {n}, {} threads, {} timed steps", args.threads, args.steps);
+        println!(
+            "train (forward + backward + update): {train:.0} images/s ({:.1} batches/s)",
+            train / n as f64
+        );
+        println!("eval  (forward):                     {eval:.0} images/s");
+        for (w, (rate, batches)) in pipeline.iter().flatten() {
+            println!(
+                "data pipeline, {w} worker(s): {rate:.1} batches/s ({:.0} images/s; one epoch = {batches} augmented batches)",
+                rate * n as f64
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! `curves.png`: train loss, test loss, train accuracy and test accuracy per epoch, 2×2.
+
+use anyhow::Result;
+use nnlab_mnist::training::EpochRecord;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::output::figure::{Figure, plot_err};
+
+/// The four training curves of a run.
+pub struct Curves<'a> {
+    /// Per-epoch metrics.
+    pub records: &'a [EpochRecord],
+    /// Title (recipe, seed).
+    pub title: String,
+}
+
+impl Figure for Curves<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(plot_err)?;
+        let root = root.titled(&self.title, ("sans-serif", 24)).map_err(plot_err)?;
+        let panels = root.split_evenly((2, 2));
+        type Pick = fn(&EpochRecord) -> f64;
+        let series: [(&str, Pick, RGBColor, bool); 4] = [
+            ("train loss", |r| r.train_loss, RGBColor(200, 60, 40), false),
+            ("test loss", |r| r.test_loss, RGBColor(40, 90, 200), false),
+            (
+                "train accuracy (%)",
+                |r| r.train_accuracy * 100.0,
+                RGBColor(200, 60, 40),
+                true,
+            ),
+            (
+                "test accuracy (%)",
+                |r| r.test_accuracy * 100.0,
+                RGBColor(40, 90, 200),
+                true,
+            ),
+        ];
+        let last = self.records.len().max(2) as f64;
+        for (panel, (name, pick, color, is_accuracy)) in panels.iter().zip(series) {
+            let values: Vec<f64> = self.records.iter().map(pick).collect();
+            let (lo, hi) = values
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+            let pad = ((hi - lo) * 0.08).max(if is_accuracy { 0.05 } else { 1e-3 });
+            let mut chart = ChartBuilder::on(panel)
+                .caption(name, ("sans-serif", 20))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(64)
+                .build_cartesian_2d(1f64..last, (lo - pad)..(hi + pad))
+                .map_err(plot_err)?;
+            chart
+                .configure_mesh()
+                .x_desc("epoch")
+                .x_labels(self.records.len().clamp(2, 10))
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| {
+                    if is_accuracy {
+                        format!("{y:.2}")
+                    } else {
+                        format!("{y:.3}")
+                    }
+                })
+                .label_style(("sans-serif", 14))
+                .axis_desc_style(("sans-serif", 15))
+                .draw()
+                .map_err(plot_err)?;
+            if is_accuracy && name.starts_with("test") && lo - pad < 99.4 && hi + pad > 99.4 {
+                chart
+                    .draw_series(LineSeries::new(
+                        [(1.0, 99.4), (last, 99.4)],
+                        RGBColor(120, 120, 120).stroke_width(1),
+                    ))
+                    .map_err(plot_err)?
+                    .label("99.4 % goal")
+                    .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RGBColor(120, 120, 120)));
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::LowerRight)
+                    .border_style(BLACK)
+                    .draw()
+                    .map_err(plot_err)?;
+            }
+            let points: Vec<(f64, f64)> = values.iter().enumerate().map(|(i, v)| ((i + 1) as f64, *v)).collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(3)))
+                .map_err(plot_err)?;
+            chart
+                .draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                .map_err(plot_err)?;
+        }
+        Ok(())
+    }
+}

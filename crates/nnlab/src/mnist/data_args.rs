@@ -1,0 +1,64 @@
+//! Where the data comes from (`--data-dir`, `$MNIST_DIR`, `data/mnist`) and fetching it when missing.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use nnlab_mnist::Mnist;
+use nnlab_mnist::data::dataset::files_present;
+use nnlab_mnist::data::download::MIRRORS;
+use nnlab_mnist::data::source::{DirSource, resolve};
+
+/// Data-location flags shared by the commands that read MNIST.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Directory with the four MNIST files (.gz or raw); default $MNIST_DIR, else data/mnist.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Never download; fail if the files are missing.
+    #[arg(long)]
+    pub offline: bool,
+    /// Mirror base URL to download from (repeat for several; default: the public mirrors).
+    #[arg(long, value_name = "URL")]
+    pub mirror: Vec<String>,
+}
+
+impl DataArgs {
+    /// The data directory and how it was chosen.
+    pub fn dir(&self) -> (PathBuf, DirSource) {
+        resolve(self.data_dir.as_deref(), std::env::var("MNIST_DIR").ok().as_deref())
+    }
+
+    /// The mirrors to try, in order.
+    pub fn mirrors(&self) -> Vec<String> {
+        if self.mirror.is_empty() {
+            MIRRORS.iter().map(|m| m.to_string()).collect()
+        } else {
+            self.mirror
+                .iter()
+                .map(|m| if m.ends_with('/') { m.clone() } else { format!("{m}/") })
+                .collect()
+        }
+    }
+
+    /// Loads MNIST, downloading it first when it is missing (unless --offline).
+    pub fn load(&self) -> Result<Mnist> {
+        let (dir, source) = self.dir();
+        if !files_present(&dir) {
+            let how = match source {
+                DirSource::Flag => "--data-dir",
+                DirSource::Environment => "MNIST_DIR",
+                DirSource::Default => "the default data/mnist",
+            };
+            if self.offline {
+                bail!(
+                    "MNIST files are missing in {} (from {how}) and --offline forbids downloading; point --data-dir or MNIST_DIR at a folder with the four files",
+                    dir.display()
+                );
+            }
+            eprintln!("MNIST not found in {} (from {how}); downloading it", dir.display());
+            super::download::fetch(&dir, &self.mirrors())?;
+        }
+        Ok(Mnist::load(&dir)?)
+    }
+}

@@ -1,0 +1,74 @@
+//! Grids of digit images with a caption under each, as PNG.
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::output::figure::{Figure, plot_err};
+
+/// Pixels per image pixel.
+const SCALE: i32 = 3;
+/// Space under each digit for its caption.
+const CAPTION: i32 = 22;
+/// Gap between cells.
+const GAP: i32 = 8;
+
+/// Digits (values in [0, 1], 28×28) with captions, laid out `cols` per row under a title.
+pub struct DigitGrid {
+    /// Title over the grid.
+    pub title: String,
+    /// Images and their captions.
+    pub cells: Vec<(Vec<f32>, String)>,
+    /// Cells per row.
+    pub cols: usize,
+}
+
+impl DigitGrid {
+    /// Pixel size of the whole figure.
+    pub fn size(&self) -> (u32, u32) {
+        let rows = self.cells.len().div_ceil(self.cols) as i32;
+        let w = self.cols as i32 * (28 * SCALE + GAP) + GAP;
+        let h = 50 + rows * (28 * SCALE + CAPTION + GAP);
+        (w as u32, h as u32)
+    }
+}
+
+impl Figure for DigitGrid {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        root.fill(&WHITE).map_err(plot_err)?;
+        let (w, _) = self.size();
+        let centred = |size: u32| {
+            ("sans-serif", size)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Center, VPos::Center))
+        };
+        root.draw(&Text::new(self.title.clone(), (w as i32 / 2, 24), centred(20)))
+            .map_err(plot_err)?;
+        for (k, (pixels, caption)) in self.cells.iter().enumerate() {
+            let (r, c) = ((k / self.cols) as i32, (k % self.cols) as i32);
+            let x0 = GAP + c * (28 * SCALE + GAP);
+            let y0 = 50 + r * (28 * SCALE + CAPTION + GAP);
+            for (i, v) in pixels.iter().enumerate() {
+                let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
+                let (py, px) = (y0 + (i / 28) as i32 * SCALE, x0 + (i % 28) as i32 * SCALE);
+                root.draw(&Rectangle::new(
+                    [(px, py), (px + SCALE, py + SCALE)],
+                    RGBColor(g, g, g).filled(),
+                ))
+                .map_err(plot_err)?;
+            }
+            root.draw(&Text::new(
+                caption.clone(),
+                (x0 + 14 * SCALE, y0 + 28 * SCALE + CAPTION / 2 + 1),
+                centred(15),
+            ))
+            .map_err(plot_err)?;
+        }
+        Ok(())
+    }
+}

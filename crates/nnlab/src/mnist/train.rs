@@ -1,0 +1,317 @@
+//! `nnlab mnist train`: the recipe, with progress bars, per-epoch logs, metrics, curves, checkpoints,
+//! resume, and a final report against the project's constraints.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use nnlab_mnist::training::config::Schedule;
+use nnlab_mnist::training::metrics::{metrics_csv, metrics_json};
+use nnlab_mnist::training::{Checkpoint, EpochRecord, Recipe, TrainConfig, TrainEvent, train};
+
+use super::curves::Curves;
+use super::data_args::DataArgs;
+use crate::output::figure::save_figure;
+use crate::output::write_atomic;
+
+/// The recipes `--recipe` offers.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RecipeName {
+    /// RECIPE.md exactly: SGD 0.01, momentum 0.95, ×0.9 every 3 epochs, 19 epochs, batch 256.
+    Seed,
+    /// Same model and 19 epochs; one-cycle schedule (warm-up to lr 0.05, cosine down), momentum 0.9.
+    Tuned,
+}
+
+/// Arguments of `nnlab mnist train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Which recipe to start from; the flags below override single values.
+    #[arg(long, value_enum, default_value = "seed")]
+    recipe: RecipeName,
+    /// Epochs (the goal is ≥ 99.4 % test accuracy in under 20).
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Batch size.
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate (the peak rate for the tuned recipe).
+    #[arg(long)]
+    lr: Option<f32>,
+    /// SGD momentum.
+    #[arg(long)]
+    momentum: Option<f32>,
+    /// Epochs between learning-rate decays (switches to the step schedule).
+    #[arg(long)]
+    step_size: Option<usize>,
+    /// Learning-rate decay factor (switches to the step schedule).
+    #[arg(long)]
+    gamma: Option<f32>,
+    /// Seed of initialisation, shuffling, augmentation and dropout.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Engine threads.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Output directory (default runs/<UTC timestamp>).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Continue from a checkpoint (last.safetensors of an earlier run); its recipe is used.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<PathBuf>,
+    /// Train on the first N training images only (quick runs).
+    #[arg(long, value_name = "N")]
+    train_limit: Option<usize>,
+    /// Evaluate on the first N test images only (quick runs).
+    #[arg(long, value_name = "N")]
+    test_limit: Option<usize>,
+}
+
+/// Sets the engine's thread count (rayon's global pool); a second call with the same count is fine.
+pub fn init_threads(threads: usize) -> Result<()> {
+    if rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .is_err()
+        && rayon::current_num_threads() != threads
+    {
+        bail!(
+            "--threads: the thread pool is already running with {} threads",
+            rayon::current_num_threads()
+        );
+    }
+    Ok(())
+}
+
+fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainConfig> {
+    let mut c = match resumed {
+        Some(c) => c.clone(),
+        None => TrainConfig::recipe(match args.recipe {
+            RecipeName::Seed => Recipe::Seed,
+            RecipeName::Tuned => Recipe::Tuned,
+        }),
+    };
+    if let Some(v) = args.epochs {
+        c.epochs = v;
+    }
+    if resumed.is_none() {
+        if let Some(v) = args.batch_size {
+            c.batch_size = v;
+        }
+        if let Some(v) = args.lr {
+            c.lr = v;
+        }
+        if let Some(v) = args.momentum {
+            c.momentum = v;
+        }
+        if args.step_size.is_some() || args.gamma.is_some() {
+            let (s, g) = match c.schedule {
+                Schedule::Step { step_size, gamma } => (step_size, gamma),
+                Schedule::OneCycle { .. } => (3, 0.9),
+            };
+            c.schedule = Schedule::Step {
+                step_size: args.step_size.unwrap_or(s),
+                gamma: args.gamma.unwrap_or(g),
+            };
+        }
+        if let Some(v) = args.seed {
+            c.seed = v;
+        }
+        c.train_limit = args.train_limit;
+        c.test_limit = args.test_limit;
+    }
+    if let Some(v) = args.threads {
+        c.threads = v;
+    }
+    if c.epochs == 0 {
+        bail!("--epochs must be at least 1");
+    }
+    if c.batch_size == 0 {
+        bail!("--batch-size must be at least 1");
+    }
+    if !(c.lr.is_finite() && c.lr > 0.0) {
+        bail!("--lr must be a finite number > 0, got {}", c.lr);
+    }
+    if !(0.0..1.0).contains(&c.momentum) {
+        bail!("--momentum must be in [0, 1), got {}", c.momentum);
+    }
+    if let Schedule::Step { step_size, gamma } = c.schedule
+        && (step_size == 0 || !(gamma > 0.0 && gamma <= 1.0))
+    {
+        bail!("--step-size must be ≥ 1 and --gamma in (0, 1]");
+    }
+    if c.threads == 0 {
+        bail!("--threads must be at least 1");
+    }
+    if c.train_limit == Some(0) || c.test_limit == Some(0) {
+        bail!("--train-limit and --test-limit must be at least 1");
+    }
+    Ok(c)
+}
+
+/// UTC time as YYYYMMDD-HHMMSS, for run directory names.
+fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = ((secs / 86400) as i64, secs % 86400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn write_outputs(out: &Path, records: &[EpochRecord], config: &TrainConfig, params: usize) -> Result<()> {
+    write_atomic(
+        &out.join("metrics.json"),
+        serde_json::to_string_pretty(&metrics_json(records, params))?.as_bytes(),
+    )?;
+    write_atomic(&out.join("metrics.csv"), metrics_csv(records).as_bytes())?;
+    let title = format!("MNIST CNN, {:?} recipe, seed {}", config.recipe, config.seed)
+        .to_lowercase()
+        .replacen("mnist cnn", "MNIST CNN", 1);
+    save_figure(&out.join("curves.png"), (1200, 860), &Curves { records, title })
+}
+
+fn report(records: &[EpochRecord], params: usize, epochs: usize) {
+    let tick = |ok: bool| if ok { "✓" } else { "✗" };
+    let Some(last) = records.last() else { return };
+    let best = records
+        .iter()
+        .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
+        .unwrap_or(last);
+    println!("constraints:");
+    println!(
+        "  {} test accuracy ≥ 99.4 %: final {:.2} % (epoch {}), best {:.2} % (epoch {})",
+        tick(last.test_accuracy >= 0.994),
+        last.test_accuracy * 100.0,
+        last.epoch,
+        best.test_accuracy * 100.0,
+        best.epoch
+    );
+    println!("  {} parameters < 20,000: {params}", tick(params < 20_000));
+    println!("  {} epochs < 20: {epochs}", tick(epochs < 20));
+    println!("  ✓ BatchNorm: after the ReLU of all 6 conv blocks");
+    println!("  ✓ Dropout: p = 0.1 in all 6 conv blocks");
+    println!("  ✓ global average pooling followed by one linear layer (32 → 10)");
+}
+
+/// Runs `nnlab mnist train`.
+pub fn run(args: TrainArgs) -> Result<()> {
+    let resume = match &args.resume {
+        Some(path) => {
+            if !path.is_file() {
+                bail!("--resume {}: no such checkpoint file", path.display());
+            }
+            Some(Checkpoint::load(path)?)
+        }
+        None => None,
+    };
+    let config = config_from(&args, resume.as_ref().and_then(|c| c.config.as_ref()))?;
+    if let Some(ck) = &resume
+        && ck.epoch >= config.epochs
+    {
+        bail!(
+            "--resume: the checkpoint has already completed {} of {} epochs (raise --epochs to continue)",
+            ck.epoch,
+            config.epochs
+        );
+    }
+    init_threads(config.threads)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("runs").join(timestamp()));
+    fs::create_dir_all(&out).with_context(|| format!("--out {}: cannot create the directory", out.display()))?;
+    write_atomic(
+        &out.join("config.json"),
+        serde_json::to_string_pretty(&config)?.as_bytes(),
+    )?;
+    let mnist = args.data.load()?;
+    let params = nnlab_mnist::Cnn::new(0).parameter_count();
+    println!(
+        "training the {params}-parameter CNN: {:?} recipe, {} epochs, batch {}, lr {}, momentum {}, {:?}, seed {}, {} threads → {}",
+        config.recipe,
+        config.epochs,
+        config.batch_size,
+        config.lr,
+        config.momentum,
+        config.schedule,
+        config.seed,
+        config.threads,
+        out.display()
+    );
+    if let Some(ck) = &resume {
+        println!("resuming after epoch {} (step {})", ck.epoch, ck.step);
+        for r in &ck.records {
+            println!("{}", log_line(r, config.epochs));
+        }
+    }
+    let style = ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len} {msg}").expect("valid template");
+    let mut bar = ProgressBar::hidden();
+    let final_state = train(&config, &mnist, resume, &mut |event| -> Result<()> {
+        match event {
+            TrainEvent::EpochStart { epoch, batches } => {
+                bar = ProgressBar::new(batches as u64)
+                    .with_style(style.clone())
+                    .with_prefix(format!("{epoch}/{}", config.epochs));
+            }
+            TrainEvent::Batch(p) => {
+                bar.set_position(p.batch as u64);
+                bar.set_message(format!(
+                    "loss {:.4} acc {:.2}% {:.0} img/s",
+                    p.loss,
+                    p.accuracy * 100.0,
+                    p.images_per_sec
+                ));
+            }
+            TrainEvent::Evaluating => bar.set_message("evaluating on the test set"),
+            TrainEvent::EpochEnd { record, state, is_best } => {
+                bar.finish_and_clear();
+                println!("{}", log_line(record, config.epochs));
+                state.save(&out.join("last.safetensors"))?;
+                if is_best {
+                    state.save(&out.join("best.safetensors"))?;
+                }
+                write_outputs(&out, &state.records, &config, params)?;
+            }
+        }
+        Ok(())
+    })?;
+    report(&final_state.records, params, config.epochs);
+    println!(
+        "wrote {}/{{config.json, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors}}",
+        out.display()
+    );
+    Ok(())
+}
+
+fn log_line(r: &EpochRecord, epochs: usize) -> String {
+    format!(
+        "epoch {:>2}/{epochs}  train loss {:.4} acc {:.2}%  test loss {:.4} acc {:.2}%  lr {:.5}  {:.1} s",
+        r.epoch,
+        r.train_loss,
+        r.train_accuracy * 100.0,
+        r.test_loss,
+        r.test_accuracy * 100.0,
+        r.lr,
+        r.seconds
+    )
+}

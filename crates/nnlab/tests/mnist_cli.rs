@@ -1,0 +1,197 @@
+//! `nnlab mnist …` run as a user runs it, on the real MNIST files (MNIST_DIR, default ../shared/mnist).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn mnist_dir() -> PathBuf {
+    match std::env::var("MNIST_DIR") {
+        Ok(d) if !d.is_empty() => {
+            let p = PathBuf::from(d);
+            if p.is_absolute() {
+                p
+            } else {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
+            }
+        }
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/mnist"),
+    }
+}
+
+fn nnlab() -> Command {
+    let mut c = Command::cargo_bin("nnlab").unwrap();
+    c.env("MNIST_DIR", mnist_dir());
+    c
+}
+
+/// A quick real-data run: 2,000 training images, 1,000 test images, batch 64, lr 0.05.
+fn quick_train(out: &Path, extra: &[&str]) {
+    let quick = "--train-limit 2000 --test-limit 1000 --threads 2 --batch-size 64 --lr 0.05";
+    nnlab()
+        .args(["mnist", "train"])
+        .args(quick.split(' '))
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+fn records(out: &Path) -> Vec<serde_json::Value> {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(v["params"], 18934);
+    v["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("seconds");
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn summary_counts_18934_parameters() {
+    nnlab()
+        .args(["mnist", "summary"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("total trainable parameters: 18934").and(predicate::str::contains("c6")));
+}
+
+#[test]
+fn info_reports_counts_statistics_and_draws_grids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (grid, aug) = (dir.path().join("grid.png"), dir.path().join("aug.png"));
+    nnlab()
+        .args(["mnist", "info", "--offline", "--grid"])
+        .arg(&grid)
+        .arg("--augment-grid")
+        .arg(&aug)
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("train: 60000 images, test: 10000 images")
+                .and(predicate::str::contains("mean 0.1307, std 0.3081"))
+                .and(predicate::str::contains("test      980   1135")),
+        );
+    for p in [grid, aug] {
+        assert_eq!(&std::fs::read(p).unwrap()[1..4], b"PNG");
+    }
+}
+
+#[test]
+fn a_short_real_run_learns_and_resuming_gives_the_same_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, half, resumed, again) = (
+        dir.path().join("full"),
+        dir.path().join("half"),
+        dir.path().join("resumed"),
+        dir.path().join("again"),
+    );
+    quick_train(&full, &["--epochs", "3", "--seed", "3"]);
+    for f in [
+        "config.json",
+        "metrics.json",
+        "metrics.csv",
+        "curves.png",
+        "last.safetensors",
+        "best.safetensors",
+    ] {
+        assert!(full.join(f).is_file(), "{f} missing");
+    }
+    let full_records = records(&full);
+    assert_eq!(full_records.len(), 3);
+    let acc = full_records[2]["test_accuracy"].as_f64().unwrap();
+    assert!(
+        acc > 0.8,
+        "3 epochs on 2,000 images should be far above chance, got {acc}"
+    );
+
+    quick_train(&half, &["--epochs", "2", "--seed", "3"]);
+    nnlab()
+        .args(["mnist", "train", "--epochs", "3", "--out"])
+        .arg(&resumed)
+        .arg("--resume")
+        .arg(half.join("last.safetensors"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("resuming after epoch 2"));
+    assert_eq!(
+        records(&resumed),
+        full_records,
+        "resumed run must equal the uninterrupted one"
+    );
+
+    quick_train(&again, &["--epochs", "3", "--seed", "3"]);
+    assert_eq!(
+        records(&again),
+        full_records,
+        "same seed, same thread count: same numbers"
+    );
+}
+
+#[test]
+fn bad_checkpoints_and_flags_give_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.safetensors");
+    nnlab()
+        .args(["mnist", "train", "--resume"])
+        .arg(&missing)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no such checkpoint file"));
+
+    let wrong = dir.path().join("wrong.safetensors");
+    let bytes = vec![0u8; 12 * 4 * 4];
+    let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![12, 1, 2, 2], &bytes).unwrap();
+    std::fs::write(
+        &wrong,
+        safetensors::serialize([("convblock1.0.weight", view)], None).unwrap(),
+    )
+    .unwrap();
+    nnlab()
+        .args(["mnist", "train", "--resume"])
+        .arg(&wrong)
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("tensor 'convblock1.0.weight' has shape [12, 1, 2, 2]")
+                .and(predicate::str::contains("[12, 1, 3, 3]")),
+        );
+
+    let truncated = dir.path().join("truncated.safetensors");
+    std::fs::write(&truncated, b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\":").unwrap();
+    nnlab()
+        .args(["mnist", "train", "--resume"])
+        .arg(&truncated)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a readable safetensors checkpoint"));
+
+    let empty = dir.path().join("empty-data");
+    std::fs::create_dir(&empty).unwrap();
+    nnlab()
+        .args(["mnist", "info", "--offline", "--data-dir"])
+        .arg(&empty)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("MNIST files are missing").and(predicate::str::contains("--offline")));
+    for (flag, value, message) in [
+        ("--epochs", "0", "--epochs must be at least 1"),
+        ("--batch-size", "0", "--batch-size must be at least 1"),
+        ("--momentum", "1.5", "--momentum must be in [0, 1)"),
+    ] {
+        nnlab()
+            .args(["mnist", "train", "--out"])
+            .arg(dir.path().join("x"))
+            .args([flag, value])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+}
