@@ -7,6 +7,7 @@ pub mod data;
 
 pub use data::{DataError, Mnist, Split};
 pub mod model;
+pub mod preprocess;
 
 pub use model::Cnn;
 pub mod training;

@@ -1,11 +1,14 @@
 //! `nnlab mnist …`: the data, the CNN, training and benchmarks.
 
 mod bench;
+mod confusion;
 mod curves;
 mod data_args;
 mod download;
+mod eval;
 mod grids;
 mod info;
+mod predict;
 mod summary;
 mod train;
 
@@ -26,6 +29,10 @@ pub enum MnistCommand {
     Train(train::TrainArgs),
     /// Measures training and evaluation throughput (images/s) on random batches.
     Bench(bench::BenchArgs),
+    /// Test loss and accuracy of a checkpoint, per-class accuracy, confusion matrix, mistakes gallery.
+    Eval(eval::EvalArgs),
+    /// Predicts the digit in your own images (files, directories or glob patterns).
+    Predict(predict::PredictArgs),
 }
 
 /// Runs one MNIST command.
@@ -36,6 +43,8 @@ pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
         MnistCommand::Summary => summary::run(),
         MnistCommand::Train(a) => train::run(a),
         MnistCommand::Bench(a) => bench::run(a),
+        MnistCommand::Eval(a) => eval::run(a),
+        MnistCommand::Predict(a) => predict::run(a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

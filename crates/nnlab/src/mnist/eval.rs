@@ -1,0 +1,130 @@
+//! `nnlab mnist eval`: test loss and accuracy of a checkpoint, per-class accuracy, the confusion
+//! matrix, and a gallery of the mistakes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use nnlab_mnist::data::CLASSES;
+use nnlab_mnist::training::{Checkpoint, evaluate};
+
+use super::confusion::ConfusionPlot;
+use super::data_args::DataArgs;
+use super::grids::DigitGrid;
+use crate::output::figure::save_figure;
+
+/// Arguments of `nnlab mnist eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The checkpoint to evaluate (last.safetensors or best.safetensors of a run).
+    #[arg(long, value_name = "FILE")]
+    checkpoint: PathBuf,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Draw the confusion matrix as a PNG.
+    #[arg(long, value_name = "FILE.png")]
+    confusion: Option<PathBuf>,
+    /// Draw a grid of misclassified test digits (true → predicted) as a PNG.
+    #[arg(long, value_name = "FILE.png")]
+    misclassified: Option<PathBuf>,
+    /// Engine threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `nnlab mnist eval`.
+pub fn run(args: EvalArgs) -> Result<()> {
+    for (p, flag) in [
+        (&args.confusion, "--confusion"),
+        (&args.misclassified, "--misclassified"),
+    ] {
+        if let Some(p) = p
+            && !p.extension().is_some_and(|e| e.eq_ignore_ascii_case("png"))
+        {
+            bail!("{flag} {}: the file name must end in .png", p.display());
+        }
+    }
+    if !args.checkpoint.is_file() {
+        bail!("--checkpoint {}: no such file", args.checkpoint.display());
+    }
+    let mut ck = Checkpoint::load(&args.checkpoint)?;
+    super::train::init_threads(args.threads)?;
+    let test = Arc::new(args.data.load()?.test);
+    let eval = evaluate(&mut ck.model, &test, 1000);
+    let mut confusion = [[0usize; CLASSES]; CLASSES];
+    for (&t, &p) in test.labels.iter().zip(&eval.predictions) {
+        confusion[t as usize][p as usize] += 1;
+    }
+    let per_class: Vec<f64> = (0..CLASSES)
+        .map(|c| confusion[c][c] as f64 / confusion[c].iter().sum::<usize>().max(1) as f64)
+        .collect();
+    let wrong: Vec<usize> = (0..test.len())
+        .filter(|&i| eval.predictions[i] != test.labels[i])
+        .collect();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "checkpoint": args.checkpoint.display().to_string(), "epoch": ck.epoch, "test_loss": eval.loss,
+                "test_accuracy": eval.accuracy, "per_class_accuracy": per_class, "confusion": confusion,
+                "misclassified": wrong.len(),
+            })
+        );
+    } else {
+        println!("checkpoint {} (after epoch {})", args.checkpoint.display(), ck.epoch);
+        println!(
+            "test loss {:.4}, accuracy {:.2} % ({} of {} wrong)",
+            eval.loss,
+            eval.accuracy * 100.0,
+            wrong.len(),
+            test.len()
+        );
+        println!("per-class accuracy:");
+        for (c, a) in per_class.iter().enumerate() {
+            println!("  {c}: {:.2} %", a * 100.0);
+        }
+        println!("confusion matrix (rows: true label, columns: predicted):");
+        println!("      {}", (0..CLASSES).map(|c| format!("{c:>6}")).collect::<String>());
+        for (t, row) in confusion.iter().enumerate() {
+            println!(
+                "  {t:>2}  {}",
+                row.iter().map(|n| format!("{n:>6}")).collect::<String>()
+            );
+        }
+    }
+    if let Some(path) = &args.confusion {
+        let plot = ConfusionPlot {
+            matrix: confusion,
+            accuracy: eval.accuracy,
+        };
+        save_figure(path, (760, 720), &plot)?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(path) = &args.misclassified {
+        let cells = wrong
+            .iter()
+            .take(60)
+            .map(|&i| {
+                let img = test.image(i).iter().map(|&p| p as f32 / 255.0).collect();
+                let p = eval.probabilities[i * CLASSES + eval.predictions[i] as usize];
+                (
+                    img,
+                    format!("{} → {} ({:.0}%)", test.labels[i], eval.predictions[i], p * 100.0),
+                )
+            })
+            .collect();
+        let title = format!(
+            "Misclassified test digits: true → predicted (first {} of {})",
+            wrong.len().min(60),
+            wrong.len()
+        );
+        let grid = DigitGrid { title, cells, cols: 10 };
+        save_figure(path, grid.size(), &grid)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
