@@ -111,38 +111,53 @@ impl Cnn {
         self.c1.backward(d, false);
     }
 
-    /// The blocks in order, with their PyTorch module names.
-    fn blocks_mut(&mut self) -> [(&'static str, &mut ConvBlock); 6] {
-        [
-            ("convblock1", &mut self.c1),
-            ("convblock2", &mut self.c2),
-            ("convblock4", &mut self.c3),
-            ("convblock5", &mut self.c4),
-            ("convblock7", &mut self.c5),
-            ("convblock8", &mut self.c6),
-        ]
+    /// The blocks in order with their PyTorch module names, and the two 1×1 transitions and the head.
+    #[allow(clippy::type_complexity)]
+    fn parts_mut(
+        &mut self,
+    ) -> (
+        [(&'static str, &mut ConvBlock); 6],
+        [(&'static str, &mut Param); 2],
+        &mut Linear,
+    ) {
+        let Cnn {
+            c1,
+            c2,
+            t1,
+            c3,
+            c4,
+            t2,
+            c5,
+            c6,
+            fc,
+            ..
+        } = self;
+        (
+            [
+                ("convblock1", c1),
+                ("convblock2", c2),
+                ("convblock4", c3),
+                ("convblock5", c4),
+                ("convblock7", c5),
+                ("convblock8", c6),
+            ],
+            [("convblock3", &mut t1.weight), ("convblock6", &mut t2.weight)],
+            fc,
+        )
     }
 
     /// Every trainable tensor with its PyTorch name, in a fixed order.
     pub fn named_params_mut(&mut self) -> Vec<(String, &mut Param)> {
+        let (blocks, transitions, fc) = self.parts_mut();
         let mut out = Vec::new();
-        let (t1, t2, fc) = (&mut self.t1.weight, &mut self.t2.weight, &mut self.fc);
-        let mut blocks: Vec<(String, &mut Param)> = Vec::new();
-        for (name, b) in [
-            ("convblock1", &mut self.c1),
-            ("convblock2", &mut self.c2),
-            ("convblock4", &mut self.c3),
-            ("convblock5", &mut self.c4),
-            ("convblock7", &mut self.c5),
-            ("convblock8", &mut self.c6),
-        ] {
-            blocks.push((format!("{name}.0.weight"), &mut b.conv.weight));
-            blocks.push((format!("{name}.2.weight"), &mut b.bn.gamma));
-            blocks.push((format!("{name}.2.bias"), &mut b.bn.beta));
+        for (name, b) in blocks {
+            out.push((format!("{name}.0.weight"), &mut b.conv.weight));
+            out.push((format!("{name}.2.weight"), &mut b.bn.gamma));
+            out.push((format!("{name}.2.bias"), &mut b.bn.beta));
         }
-        out.extend(blocks);
-        out.push(("convblock3.0.weight".into(), t1));
-        out.push(("convblock6.0.weight".into(), t2));
+        for (name, w) in transitions {
+            out.push((format!("{name}.0.weight"), w));
+        }
         out.push(("fc.weight".into(), &mut fc.weight));
         out.push(("fc.bias".into(), &mut fc.bias));
         out
@@ -155,7 +170,8 @@ impl Cnn {
 
     /// BatchNorm running statistics by PyTorch name: (prefix, running mean, running var, batches tracked).
     pub fn batch_norms_mut(&mut self) -> Vec<(&'static str, &mut nnlab_nn::BatchNorm2d)> {
-        self.blocks_mut()
+        self.parts_mut()
+            .0
             .into_iter()
             .map(|(name, b)| (name, &mut b.bn))
             .collect()

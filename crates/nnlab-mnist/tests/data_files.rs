@@ -1,7 +1,10 @@
 //! The reader on the real MNIST files (from MNIST_DIR, default ../shared/mnist) and on damaged copies.
 
+mod common;
+use common::mnist_dir;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use flate2::Compression;
@@ -9,20 +12,6 @@ use flate2::write::GzEncoder;
 use nnlab_mnist::data::dataset::FILES;
 use nnlab_mnist::data::idx::{encode_images, encode_labels};
 use nnlab_mnist::{DataError, Mnist};
-
-fn mnist_dir() -> PathBuf {
-    match std::env::var("MNIST_DIR") {
-        Ok(d) if !d.is_empty() => {
-            let p = PathBuf::from(d);
-            if p.is_absolute() {
-                p
-            } else {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-            }
-        }
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/mnist"),
-    }
-}
 
 fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::fast());

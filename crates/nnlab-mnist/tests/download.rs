@@ -1,10 +1,12 @@
 //! The downloader against real HTTP servers on 127.0.0.1 serving the real files: one mirror down, one
 //! serving corrupted content, one good. Corrupt data must be rejected and leave nothing behind.
 
+mod common;
+use common::mnist_dir;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use flate2::Compression;
@@ -13,20 +15,6 @@ use flate2::write::GzEncoder;
 use nnlab_mnist::DataError;
 use nnlab_mnist::data::dataset::FILES;
 use nnlab_mnist::data::download::{DownloadEvent, download};
-
-fn mnist_dir() -> PathBuf {
-    match std::env::var("MNIST_DIR") {
-        Ok(d) if !d.is_empty() => {
-            let p = PathBuf::from(d);
-            if p.is_absolute() {
-                p
-            } else {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-            }
-        }
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/mnist"),
-    }
-}
 
 /// Serves `files` over HTTP/1.1 on an ephemeral loopback port; returns the base URL.
 fn serve(files: HashMap<String, Vec<u8>>) -> String {

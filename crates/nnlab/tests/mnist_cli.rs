@@ -1,23 +1,12 @@
 //! `nnlab mnist …` run as a user runs it, on the real MNIST files (MNIST_DIR, default ../shared/mnist).
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::mnist_dir;
+
+use std::path::Path;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn mnist_dir() -> PathBuf {
-    match std::env::var("MNIST_DIR") {
-        Ok(d) if !d.is_empty() => {
-            let p = PathBuf::from(d);
-            if p.is_absolute() {
-                p
-            } else {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-            }
-        }
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/mnist"),
-    }
-}
 
 fn nnlab() -> Command {
     let mut c = Command::cargo_bin("nnlab").unwrap();

@@ -1,26 +1,15 @@
 //! `nnlab mnist eval` and `nnlab mnist predict` on a quickly trained checkpoint, with digits rendered
 //! from the test set at other sizes, inverted, and in colour.
 
+mod common;
+use common::mnist_dir;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use image::{GrayImage, Rgb, RgbImage, imageops};
 use nnlab_mnist::Mnist;
 use predicates::prelude::*;
-
-fn mnist_dir() -> PathBuf {
-    match std::env::var("MNIST_DIR") {
-        Ok(d) if !d.is_empty() => {
-            let p = PathBuf::from(d);
-            if p.is_absolute() {
-                p
-            } else {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(p)
-            }
-        }
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/mnist"),
-    }
-}
 
 fn nnlab() -> Command {
     let mut c = Command::cargo_bin("nnlab").unwrap();

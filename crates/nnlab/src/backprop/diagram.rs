@@ -7,10 +7,9 @@ use clap::Args;
 use nnlab_backprop::{Net222, WEIGHT_NAMES};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::net_args::NetArgs;
-use crate::output::figure::{Figure, check_image_path, plot_err, save_figure};
+use crate::output::figure::{Figure, centred, check_image_path, plot_err, save_figure};
 
 /// Arguments of `nnlab backprop diagram`.
 #[derive(Debug, Args)]
@@ -39,12 +38,6 @@ impl Figure for Diagram {
         let net = &self.0;
         let f = net.forward();
         root.fill(&WHITE).map_err(plot_err)?;
-        let centred = |size: u32, color: RGBColor| {
-            ("sans-serif", size)
-                .into_font()
-                .color(&color)
-                .pos(Pos::new(HPos::Center, VPos::Center))
-        };
         root.draw(&Text::new(
             "2-2-2 sigmoid network: weights on the edges, iteration-1 values beside the units",
             (W / 2, 40),

@@ -3,9 +3,8 @@
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::output::figure::{Figure, plot_err};
+use crate::output::figure::{Figure, centred, plot_err};
 
 /// Counts of (true, predicted) pairs.
 pub struct ConfusionPlot {
@@ -21,12 +20,6 @@ impl Figure for ConfusionPlot {
         DB::ErrorType: 'static,
     {
         root.fill(&WHITE).map_err(plot_err)?;
-        let centred = |size: u32, color: RGBColor| {
-            ("sans-serif", size)
-                .into_font()
-                .color(&color)
-                .pos(Pos::new(HPos::Center, VPos::Center))
-        };
         let title = format!(
             "Confusion matrix on the test set (accuracy {:.2} %)",
             self.accuracy * 100.0

@@ -3,9 +3,8 @@
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::output::figure::{Figure, plot_err};
+use crate::output::figure::{Figure, centred, plot_err};
 
 /// Pixels per image pixel.
 const SCALE: i32 = 3;
@@ -41,13 +40,7 @@ impl Figure for DigitGrid {
     {
         root.fill(&WHITE).map_err(plot_err)?;
         let (w, _) = self.size();
-        let centred = |size: u32| {
-            ("sans-serif", size)
-                .into_font()
-                .color(&BLACK)
-                .pos(Pos::new(HPos::Center, VPos::Center))
-        };
-        root.draw(&Text::new(self.title.clone(), (w as i32 / 2, 24), centred(20)))
+        root.draw(&Text::new(self.title.clone(), (w as i32 / 2, 24), centred(20, BLACK)))
             .map_err(plot_err)?;
         for (k, (pixels, caption)) in self.cells.iter().enumerate() {
             let (r, c) = ((k / self.cols) as i32, (k % self.cols) as i32);
@@ -65,7 +58,7 @@ impl Figure for DigitGrid {
             root.draw(&Text::new(
                 caption.clone(),
                 (x0 + 14 * SCALE, y0 + 28 * SCALE + CAPTION / 2 + 1),
-                centred(15),
+                centred(15, BLACK),
             ))
             .map_err(plot_err)?;
         }

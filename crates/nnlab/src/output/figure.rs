@@ -7,6 +7,7 @@ use std::sync::Once;
 use anyhow::{Result, anyhow, bail};
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::write_atomic;
 
@@ -19,6 +20,14 @@ pub trait Figure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
         DB::ErrorType: 'static;
+}
+
+/// Text style centred on its anchor point, in the embedded sans-serif font.
+pub fn centred(size: u32, color: RGBColor) -> TextStyle<'static> {
+    ("sans-serif", size)
+        .into_font()
+        .color(&color)
+        .pos(Pos::new(HPos::Center, VPos::Center))
 }
 
 /// Converts a plotters error into an anyhow error.
