@@ -10,7 +10,7 @@ use crate::data::augment::Augment;
 pub enum Recipe {
     /// RECIPE.md's recipe exactly: SGD lr 0.01, momentum 0.95, ×0.9 every 3 epochs, 19 epochs.
     Seed,
-    /// Same model and budget, with a one-cycle schedule (warm-up to a higher peak, cosine down).
+    /// Same model and budget: batch 128 and a one-cycle schedule (warm-up to a higher peak, cosine down).
     Tuned,
 }
 
@@ -88,6 +88,7 @@ impl TrainConfig {
         match recipe {
             Recipe::Seed => seed_recipe,
             Recipe::Tuned => Self {
+                batch_size: 128,
                 lr: 0.05,
                 momentum: 0.9,
                 schedule: Schedule::OneCycle {

@@ -21,7 +21,7 @@ use crate::output::write_atomic;
 pub enum RecipeName {
     /// RECIPE.md exactly: SGD 0.01, momentum 0.95, ×0.9 every 3 epochs, 19 epochs, batch 256.
     Seed,
-    /// Same model and 19 epochs; one-cycle schedule (warm-up to lr 0.05, cosine down), momentum 0.9.
+    /// Same model and 19 epochs; batch 128, one-cycle schedule (warm-up to lr 0.05, cosine down), momentum 0.9.
     Tuned,
 }
 
