@@ -74,7 +74,6 @@ impl BatchNorm2d {
         let plane = h * w;
         let count = (n * plane) as f64;
         let (scale, shift): (Vec<f32>, Vec<f32>);
-        let mut inv_std_saved = Vec::new();
         match mode {
             Mode::Train => {
                 let mean: Vec<f64> = channel_sums(&x, None).iter().map(|s| s / count).collect();
@@ -90,7 +89,7 @@ impl BatchNorm2d {
                     self.running_var[ch] = ((1.0 - m) * self.running_var[ch] as f64 + m * unbiased) as f32;
                 }
                 self.batches_tracked += 1;
-                inv_std_saved = var
+                let inv_std: Vec<f32> = var
                     .iter()
                     .map(|v| (1.0 / (v + self.eps as f64).sqrt()) as f32)
                     .collect();
@@ -98,14 +97,14 @@ impl BatchNorm2d {
                 let mean32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
                 x.data.par_chunks_mut(c * plane).for_each(|img| {
                     for (ch, vals) in img.chunks_exact_mut(plane).enumerate() {
-                        let (mu, is) = (mean32[ch], inv_std_saved[ch]);
+                        let (mu, is) = (mean32[ch], inv_std[ch]);
                         vals.iter_mut().for_each(|v| *v = (*v - mu) * is);
                     }
                 });
                 let xhat = x.clone();
                 scale = self.gamma.value.clone();
                 shift = self.beta.value.clone();
-                self.saved = Some((xhat, inv_std_saved.clone()));
+                self.saved = Some((xhat, inv_std));
             }
             Mode::Eval => {
                 scale = (0..c)
@@ -122,7 +121,6 @@ impl BatchNorm2d {
                 vals.iter_mut().for_each(|v| *v = *v * a + b);
             }
         });
-        let _ = inv_std_saved;
         x
     }
 

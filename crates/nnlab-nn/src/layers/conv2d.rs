@@ -182,7 +182,6 @@ impl Conv2d {
                 *g += d;
             }
         }
-        let _ = n;
         dx
     }
 }

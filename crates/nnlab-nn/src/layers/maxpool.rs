@@ -52,7 +52,7 @@ impl MaxPool2 {
     /// Routes each ∂L/∂y to its winning input position.
     pub fn backward(&mut self, dy: Tensor) -> Tensor {
         let (arg, shape) = self.argmax.take().expect("backward before forward");
-        let [n, c, h, w] = shape;
+        let [_, c, h, w] = shape;
         let (oh, ow) = (h / 2, w / 2);
         let mut dx = Tensor::zeros(shape);
         dx.data
@@ -73,7 +73,6 @@ impl MaxPool2 {
                     }
                 }
             });
-        let _ = n;
         dx
     }
 }
