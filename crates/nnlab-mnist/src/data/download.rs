@@ -73,8 +73,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn is_valid(path: &Path, expected_sha: &str) -> bool {
     std::fs::read(path)
         .ok()
-        .and_then(|raw| decompress_if_gzip(path, raw).ok())
-        .is_some_and(|d| sha256_hex(&d) == expected_sha)
+        .and_then(|raw| decompress_if_gzip(path, &raw).ok().map(|content| sha256_hex(&content)))
+        .is_some_and(|sha| sha == expected_sha)
 }
 
 fn fetch(
@@ -136,7 +136,7 @@ pub fn download(dir: &Path, mirrors: &[String], on_event: &mut dyn FnMut(Downloa
         for mirror in mirrors {
             let url = format!("{mirror}{file}");
             let result = fetch(&agent, &url, on_event, file).and_then(|body| {
-                let content = decompress_if_gzip(&target, body.clone()).map_err(|e| e.to_string())?;
+                let content = decompress_if_gzip(&target, &body).map_err(|e| e.to_string())?;
                 let got = sha256_hex(&content);
                 if got != sha {
                     return Err(format!(

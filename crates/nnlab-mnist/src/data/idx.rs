@@ -1,5 +1,6 @@
 //! IDX files (big-endian header, then raw bytes), gzip-compressed or not; every field is validated.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::Path;
 
@@ -24,23 +25,24 @@ pub fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
             source,
         },
     })?;
-    decompress_if_gzip(path, raw)
+    let decompressed = match decompress_if_gzip(path, &raw)? {
+        Cow::Owned(content) => Some(content),
+        Cow::Borrowed(_) => None,
+    };
+    Ok(decompressed.unwrap_or(raw))
 }
 
-/// Decompresses `raw` if it is gzip, else returns it unchanged.
-pub fn decompress_if_gzip(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>, DataError> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::with_capacity(raw.len() * 4);
-        GzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| DataError::Gzip {
-                path: path.to_path_buf(),
-                reason: e.to_string(),
-            })?;
-        Ok(out)
-    } else {
-        Ok(raw)
+/// The content of `raw`: decompressed if it is gzip, else `raw` itself (no copy).
+pub fn decompress_if_gzip<'a>(path: &Path, raw: &'a [u8]) -> Result<Cow<'a, [u8]>, DataError> {
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(Cow::Borrowed(raw));
     }
+    let mut out = Vec::with_capacity(raw.len() * 4);
+    GzDecoder::new(raw).read_to_end(&mut out).map_err(|e| DataError::Gzip {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok(Cow::Owned(out))
 }
 
 fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
