@@ -1,6 +1,6 @@
 //! The 18,934-parameter MNIST CNN of RECIPE.md, layer for layer as its architecture table.
 
-use nnlab_nn::{Conv2d, ConvBlock, GlobalAvgPool, Linear, MaxPool2, Mode, Param, Tensor};
+use nnlab_nn::{Conv2d, ConvBlock, GlobalAvgPool, Linear, MaxPool2, Mode, NoProbe, Param, Phase, Probe, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -80,35 +80,48 @@ impl Cnn {
 
     /// Images [N, 1, 28, 28] → logits [N, 10, 1, 1]. `step_seed` picks the dropout masks in training.
     pub fn forward(&mut self, x: Tensor, mode: Mode, step_seed: u64) -> Tensor {
+        self.forward_probed(x, mode, step_seed, &mut NoProbe)
+    }
+
+    /// `forward`, reporting each layer's wall time to `probe`.
+    pub fn forward_probed(&mut self, x: Tensor, mode: Mode, step_seed: u64, probe: &mut impl Probe) -> Tensor {
         let keep = mode == Mode::Train;
-        let x = self.c1.forward(x, mode, dropout_seed(step_seed, 1)); // 12×26×26
-        let x = self.c2.forward(x, mode, dropout_seed(step_seed, 2)); // 24×24×24
-        let x = self.t1.forward(x); // 12×24×24
-        let x = self.p1.forward(x, keep); // 12×12×12
-        let x = self.c3.forward(x, mode, dropout_seed(step_seed, 3)); // 20×10×10
-        let x = self.c4.forward(x, mode, dropout_seed(step_seed, 4)); // 32×10×10
-        let x = self.t2.forward(x); // 16×10×10
-        let x = self.p2.forward(x, keep); // 16×5×5
-        let x = self.c5.forward(x, mode, dropout_seed(step_seed, 5)); // 16×5×5
-        let x = self.c6.forward(x, mode, dropout_seed(step_seed, 6)); // 32×5×5
-        let x = self.gap.forward(x); // 32×1×1
-        self.fc.forward(x) // 10
+        let seed = |layer| dropout_seed(step_seed, layer);
+        let f = Phase::Forward;
+        let x = probe.time("c1", f, || self.c1.forward(x, mode, seed(1))); // 12×26×26
+        let x = probe.time("c2", f, || self.c2.forward(x, mode, seed(2))); // 24×24×24
+        let x = probe.time("t1", f, || self.t1.forward(x, keep)); // 12×24×24
+        let x = probe.time("p1", f, || self.p1.forward(x, keep)); // 12×12×12
+        let x = probe.time("c3", f, || self.c3.forward(x, mode, seed(3))); // 20×10×10
+        let x = probe.time("c4", f, || self.c4.forward(x, mode, seed(4))); // 32×10×10
+        let x = probe.time("t2", f, || self.t2.forward(x, keep)); // 16×10×10
+        let x = probe.time("p2", f, || self.p2.forward(x, keep)); // 16×5×5
+        let x = probe.time("c5", f, || self.c5.forward(x, mode, seed(5))); // 16×5×5
+        let x = probe.time("c6", f, || self.c6.forward(x, mode, seed(6))); // 32×5×5
+        let x = probe.time("gap", f, || self.gap.forward(x)); // 32×1×1
+        probe.time("fc", f, || self.fc.forward(x)) // 10
     }
 
     /// Backpropagates ∂loss/∂logits through every layer, accumulating parameter gradients.
     pub fn backward(&mut self, dlogits: Tensor) {
-        let d = self.fc.backward(&dlogits);
-        let d = self.gap.backward(d);
-        let d = self.c6.backward(d, true).expect("input gradient");
-        let d = self.c5.backward(d, true).expect("input gradient");
-        let d = self.p2.backward(d);
-        let d = self.t2.backward(&d, true).expect("input gradient");
-        let d = self.c4.backward(d, true).expect("input gradient");
-        let d = self.c3.backward(d, true).expect("input gradient");
-        let d = self.p1.backward(d);
-        let d = self.t1.backward(&d, true).expect("input gradient");
-        let d = self.c2.backward(d, true).expect("input gradient");
-        self.c1.backward(d, false);
+        self.backward_probed(dlogits, &mut NoProbe)
+    }
+
+    /// `backward`, reporting each layer's wall time to `probe`.
+    pub fn backward_probed(&mut self, dlogits: Tensor, probe: &mut impl Probe) {
+        let b = Phase::Backward;
+        let d = probe.time("fc", b, || self.fc.backward(&dlogits));
+        let d = probe.time("gap", b, || self.gap.backward(d));
+        let d = probe.time("c6", b, || self.c6.backward(d, true).expect("input gradient"));
+        let d = probe.time("c5", b, || self.c5.backward(d, true).expect("input gradient"));
+        let d = probe.time("p2", b, || self.p2.backward(d));
+        let d = probe.time("t2", b, || self.t2.backward(&d, true).expect("input gradient"));
+        let d = probe.time("c4", b, || self.c4.backward(d, true).expect("input gradient"));
+        let d = probe.time("c3", b, || self.c3.backward(d, true).expect("input gradient"));
+        let d = probe.time("p1", b, || self.p1.backward(d));
+        let d = probe.time("t1", b, || self.t1.backward(&d, true).expect("input gradient"));
+        let d = probe.time("c2", b, || self.c2.backward(d, true).expect("input gradient"));
+        probe.time("c1", b, || self.c1.backward(d, false));
     }
 
     /// The blocks in order with their PyTorch module names, and the two 1×1 transitions and the head.

@@ -11,11 +11,13 @@ pub mod init;
 pub mod layers;
 pub mod optim;
 pub mod param;
+pub mod profile;
 pub mod tensor;
 
 pub use layers::{BatchNorm2d, Conv2d, ConvBlock, Dropout, GlobalAvgPool, Linear, MaxPool2, Mode, Relu, nll_loss};
 pub use optim::{Sgd, StepLr};
 pub use param::Param;
+pub use profile::{NoProbe, Phase, Probe, Profile};
 pub use tensor::Tensor;
 
 /// Images per parallel work item: the unit of splitting and of ordered reduction.

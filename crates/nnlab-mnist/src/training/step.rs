@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use nnlab_nn::{Mode, Sgd, Tensor, nll_loss};
+use nnlab_nn::{Mode, NoProbe, Phase, Probe, Sgd, Tensor, nll_loss};
 
 use crate::data::batches::{Batch, EpochPlan, Prefetcher};
 use crate::data::{CLASSES, SIDE, Split};
@@ -10,11 +10,24 @@ use crate::model::Cnn;
 
 /// Forward, loss, backward and SGD update on one batch; returns (mean loss, correct predictions).
 pub fn train_step(model: &mut Cnn, batch: &Batch, sgd: &Sgd, step_seed: u64) -> (f64, usize) {
-    let x = Tensor::from_vec([batch.len(), 1, SIDE, SIDE], batch.images.clone());
-    let logits = model.forward(x, Mode::Train, step_seed);
-    let out = nll_loss(&logits, &batch.labels);
-    model.backward(out.grad);
-    sgd.step(model.params_mut());
+    train_step_probed(model, batch, sgd, step_seed, &mut NoProbe)
+}
+
+/// `train_step`, reporting the wall time of each layer and phase to `probe`.
+pub fn train_step_probed(
+    model: &mut Cnn,
+    batch: &Batch,
+    sgd: &Sgd,
+    step_seed: u64,
+    probe: &mut impl Probe,
+) -> (f64, usize) {
+    let x = probe.time("batch", Phase::Data, || {
+        Tensor::from_vec([batch.len(), 1, SIDE, SIDE], batch.images.clone())
+    });
+    let logits = model.forward_probed(x, Mode::Train, step_seed, probe);
+    let out = probe.time("loss", Phase::Forward, || nll_loss(&logits, &batch.labels));
+    model.backward_probed(out.grad, probe);
+    probe.time("sgd", Phase::Update, || sgd.step(model.params_mut()));
     let correct = out
         .predictions
         .iter()

@@ -98,8 +98,8 @@ impl Conv2d {
         self.k == 1 && self.pad == 0
     }
 
-    /// [N, cin, H, W] → [N, cout, OH, OW]; keeps the input for `backward`.
-    pub fn forward(&mut self, x: Tensor) -> Tensor {
+    /// [N, cin, H, W] → [N, cout, OH, OW]; with `keep`, keeps the input for `backward`.
+    pub fn forward(&mut self, x: Tensor, keep: bool) -> Tensor {
         let [n, cin, h, w] = x.shape;
         assert_eq!(cin, self.cin, "conv expects {} input channels", self.cin);
         let (oh, ow) = self.output_size(h, w);
@@ -125,7 +125,7 @@ impl Conv2d {
                     matmul(weight, input, y, false);
                 }
             });
-        self.input = Some(x);
+        self.input = keep.then_some(x);
         out
     }
 
@@ -200,10 +200,10 @@ mod tests {
             let x = random_tensor([5, cin, 6, 5], 2);
             check_input_gradient(
                 &x,
-                |x| conv.clone().forward(x),
+                |x| conv.clone().forward(x, false),
                 |layer_x, dy| {
                     let mut c = conv.clone();
-                    c.forward(layer_x);
+                    c.forward(layer_x, true);
                     c.backward(dy, true).unwrap()
                 },
             );
@@ -212,11 +212,11 @@ mod tests {
                 |w| {
                     let mut c = conv.clone();
                     c.weight.value = w.to_vec();
-                    c.forward(x.clone())
+                    c.forward(x.clone(), false)
                 },
                 |dy| {
                     let mut c = conv.clone();
-                    c.forward(x.clone());
+                    c.forward(x.clone(), true);
                     c.backward(dy, false);
                     c.weight.grad
                 },
@@ -229,7 +229,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let mut conv = Conv2d::new(1, 1, 3, 1, &mut rng);
         conv.weight.value = vec![0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 0.0];
-        let y = conv.forward(Tensor::from_vec([1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]));
+        let y = conv.forward(Tensor::from_vec([1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]), false);
         assert_eq!(y.data, [1.0 + 4.0, 2.0, 3.0 + 8.0, 4.0]);
     }
 }

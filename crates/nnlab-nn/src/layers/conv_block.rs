@@ -32,7 +32,7 @@ impl ConvBlock {
     /// Runs the four layers; `seed` picks the dropout mask.
     pub fn forward(&mut self, x: Tensor, mode: Mode, seed: u64) -> Tensor {
         let train = mode == Mode::Train;
-        let x = self.conv.forward(x);
+        let x = self.conv.forward(x, train);
         let x = self.relu.forward(x, train);
         let x = self.bn.forward(x, mode);
         self.dropout.forward(x, mode, seed)

@@ -6,8 +6,8 @@ use anyhow::{Result, bail};
 use clap::Args;
 use nnlab_mnist::Cnn;
 use nnlab_mnist::data::batches::Batch;
-use nnlab_mnist::training::train_step;
-use nnlab_nn::{Mode, Sgd, Tensor};
+use nnlab_mnist::training::{train_step, train_step_probed};
+use nnlab_nn::{Mode, Phase, Profile, Sgd, Tensor};
 
 /// Arguments of `nnlab mnist bench`.
 #[derive(Debug, Args)]
@@ -24,6 +24,9 @@ pub struct BenchArgs {
     /// Print {"train_images_per_sec":…, "eval_images_per_sec":…} instead of text.
     #[arg(long)]
     json: bool,
+    /// Also time each layer's forward and backward and each phase of the step, over `--steps` more steps.
+    #[arg(long)]
+    profile: bool,
     /// Also time the data pipeline alone: one epoch of augmented training batches from the real files.
     #[arg(long)]
     pipeline: bool,
@@ -39,6 +42,69 @@ fn pipeline_rate(split: &std::sync::Arc<nnlab_mnist::Split>, batch_size: usize, 
     let t = Instant::now();
     let batches = Prefetcher::start(std::sync::Arc::clone(split), plan, workers, 4).count();
     (batches as f64 / t.elapsed().as_secs_f64(), batches)
+}
+
+/// Milliseconds per step.
+fn ms(d: std::time::Duration, steps: usize) -> f64 {
+    d.as_secs_f64() * 1e3 / steps as f64
+}
+
+/// The profile as a table: one row per layer (forward, backward, share of the step), then per phase.
+fn profile_table(p: &Profile, steps: usize) -> String {
+    let total = ms(p.total(), steps);
+    let mut out = format!("\nprofile, ms per step (mean of {steps} steps):\n");
+    out += &format!(
+        "{:<7} {:>9} {:>9} {:>9} {:>7}\n",
+        "part", "forward", "backward", "total", "share"
+    );
+    for part in p.parts() {
+        let (f, b) = (
+            ms(p.get(part, Phase::Forward), steps),
+            ms(p.get(part, Phase::Backward), steps),
+        );
+        let rest = ms(p.get(part, Phase::Data) + p.get(part, Phase::Update), steps);
+        let sum = f + b + rest;
+        let cell = |v: f64| if v > 0.0 { format!("{v:.2}") } else { "".into() };
+        out += &format!(
+            "{part:<7} {:>9} {:>9} {:>9.2} {:>6.1}%\n",
+            cell(f),
+            cell(b),
+            sum,
+            100.0 * sum / total
+        );
+    }
+    for (name, phase) in [
+        ("data", Phase::Data),
+        ("forward", Phase::Forward),
+        ("backward", Phase::Backward),
+        ("update", Phase::Update),
+    ] {
+        let v = ms(p.phase_total(phase), steps);
+        out += &format!("phase {name:<9} {v:>8.2} ms {:>6.1}%\n", 100.0 * v / total);
+    }
+    out + &format!("step total      {total:>8.2} ms\n")
+}
+
+/// The profile as JSON: {part: {"forward": ms, "backward": ms, …}}.
+fn profile_json(p: &Profile, steps: usize) -> serde_json::Value {
+    let phases = [
+        ("data", Phase::Data),
+        ("forward", Phase::Forward),
+        ("backward", Phase::Backward),
+        ("update", Phase::Update),
+    ];
+    p.parts()
+        .into_iter()
+        .map(|part| {
+            let row: serde_json::Map<_, _> = phases
+                .iter()
+                .filter(|(_, ph)| !p.get(part, *ph).is_zero())
+                .map(|(name, ph)| (name.to_string(), serde_json::json!(ms(p.get(part, *ph), steps))))
+                .collect();
+            (part.to_string(), serde_json::Value::Object(row))
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// Runs `nnlab mnist bench`.
@@ -66,6 +132,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         train_step(&mut model, &batch, &sgd, s as u64);
     }
     let train = (args.steps * n) as f64 / t.elapsed().as_secs_f64();
+    let profile = args.profile.then(|| {
+        let mut profile = Profile::default();
+        for s in 0..args.steps {
+            train_step_probed(&mut model, &batch, &sgd, s as u64, &mut profile);
+        }
+        profile
+    });
     let x = Tensor::from_vec([n, 1, 28, 28], batch.images.clone());
     model.forward(x.clone(), Mode::Eval, 0);
     let t = Instant::now();
@@ -88,6 +161,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
                     .collect::<serde_json::Map<_, _>>()
             );
         }
+        if let Some(p) = &profile {
+            json["profile_ms_per_step"] = profile_json(p, args.steps);
+        }
         println!("{json}");
     } else {
         println!("batch {n}, {} threads, {} timed steps", args.threads, args.steps);
@@ -96,6 +172,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             train / n as f64
         );
         println!("eval  (forward):                     {eval:.0} images/s");
+        if let Some(p) = &profile {
+            print!("{}", profile_table(p, args.steps));
+        }
         for (w, (rate, batches)) in pipeline.iter().flatten() {
             println!(
                 "data pipeline, {w} worker(s): {rate:.1} batches/s ({:.0} images/s; one epoch = {batches} augmented batches)",
