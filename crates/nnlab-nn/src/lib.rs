@@ -13,6 +13,7 @@ pub mod optim;
 pub mod param;
 pub mod profile;
 pub mod tensor;
+mod workspace;
 
 pub use layers::{BatchNorm2d, Conv2d, ConvBlock, Dropout, GlobalAvgPool, Linear, MaxPool2, Mode, Relu, nll_loss};
 pub use optim::{Sgd, StepLr};

@@ -68,6 +68,36 @@ impl BatchNorm2d {
         }
     }
 
+    /// Folds a training batch's per-channel mean and biased variance (over `count` values) into the
+    /// running statistics; returns 1/√(var + ε) for normalising the batch.
+    pub fn record_batch(&mut self, mean: &[f64], var: &[f64], count: f64) -> Vec<f32> {
+        let m = self.momentum as f64;
+        for ch in 0..mean.len() {
+            let unbiased = if count > 1.0 {
+                var[ch] * count / (count - 1.0)
+            } else {
+                var[ch]
+            };
+            self.running_mean[ch] = ((1.0 - m) * self.running_mean[ch] as f64 + m * mean[ch]) as f32;
+            self.running_var[ch] = ((1.0 - m) * self.running_var[ch] as f64 + m * unbiased) as f32;
+        }
+        self.batches_tracked += 1;
+        var.iter()
+            .map(|v| (1.0 / (v + self.eps as f64).sqrt()) as f32)
+            .collect()
+    }
+
+    /// Evaluation as y = scale·x + shift per channel, from the running statistics.
+    pub fn eval_affine(&self) -> (Vec<f32>, Vec<f32>) {
+        let scale: Vec<f32> = (0..self.gamma.len())
+            .map(|ch| self.gamma.value[ch] / (self.running_var[ch] + self.eps).sqrt())
+            .collect();
+        let shift = (0..self.gamma.len())
+            .map(|ch| self.beta.value[ch] - self.running_mean[ch] * scale[ch])
+            .collect();
+        (scale, shift)
+    }
+
     /// Normalises `x` in place; in training also updates the running statistics and keeps x̂ for backward.
     pub fn forward(&mut self, mut x: Tensor, mode: Mode) -> Tensor {
         let [n, c, h, w] = x.shape;
@@ -78,21 +108,7 @@ impl BatchNorm2d {
             Mode::Train => {
                 let mean: Vec<f64> = channel_sums(&x, None).iter().map(|s| s / count).collect();
                 let var: Vec<f64> = channel_sums(&x, Some(&mean)).iter().map(|s| s / count).collect();
-                let m = self.momentum as f64;
-                for ch in 0..c {
-                    let unbiased = if count > 1.0 {
-                        var[ch] * count / (count - 1.0)
-                    } else {
-                        var[ch]
-                    };
-                    self.running_mean[ch] = ((1.0 - m) * self.running_mean[ch] as f64 + m * mean[ch]) as f32;
-                    self.running_var[ch] = ((1.0 - m) * self.running_var[ch] as f64 + m * unbiased) as f32;
-                }
-                self.batches_tracked += 1;
-                let inv_std: Vec<f32> = var
-                    .iter()
-                    .map(|v| (1.0 / (v + self.eps as f64).sqrt()) as f32)
-                    .collect();
+                let inv_std = self.record_batch(&mean, &var, count);
                 // x̂ = (x − μ)·inv_std, kept for backward; y = γ·x̂ + β.
                 let mean32: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
                 x.data.par_chunks_mut(c * plane).for_each(|img| {
@@ -106,14 +122,7 @@ impl BatchNorm2d {
                 shift = self.beta.value.clone();
                 self.saved = Some((xhat, inv_std));
             }
-            Mode::Eval => {
-                scale = (0..c)
-                    .map(|ch| self.gamma.value[ch] / (self.running_var[ch] + self.eps).sqrt())
-                    .collect();
-                shift = (0..c)
-                    .map(|ch| self.beta.value[ch] - self.running_mean[ch] * scale[ch])
-                    .collect();
-            }
+            Mode::Eval => (scale, shift) = self.eval_affine(),
         }
         x.data.par_chunks_mut(c * plane).for_each(|img| {
             for (ch, vals) in img.chunks_exact_mut(plane).enumerate() {

@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::gemm::{Mat, matmul};
 use crate::init::uniform_fan_in;
+use crate::workspace::Workspace;
 use crate::{CHUNK, Param, Tensor};
 
 /// A k×k convolution from `cin` to `cout` channels.
@@ -19,29 +20,32 @@ pub struct Conv2d {
     input: Option<Tensor>,
 }
 
+/// The output columns `lo..hi` whose input column `ox + kx − pad` lies inside a row of width `w`.
+fn valid_columns(w: usize, ow: usize, kx: usize, pad: usize) -> (usize, usize) {
+    let lo = pad.saturating_sub(kx);
+    let hi = (w + pad).saturating_sub(kx).min(ow);
+    (lo, hi.max(lo))
+}
+
 /// Unfolds one image [cin, h, w] into columns [cin·k·k, oh·ow].
 fn im2col(x: &[f32], cin: usize, h: usize, w: usize, k: usize, pad: usize, cols: &mut [f32]) {
     let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
     for c in 0..cin {
+        let plane = &x[c * h * w..][..h * w];
         for ky in 0..k {
             for kx in 0..k {
                 let row = &mut cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
-                for oy in 0..oh {
-                    let iy = oy as isize + ky as isize - pad as isize;
-                    let out = &mut row[oy * ow..(oy + 1) * ow];
-                    if iy < 0 || iy >= h as isize {
+                let (lo, hi) = valid_columns(w, ow, kx, pad);
+                for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
+                    let iy = oy + ky;
+                    if iy < pad || iy >= h + pad {
                         out.fill(0.0);
                         continue;
                     }
-                    let src = &x[c * h * w + iy as usize * w..][..w];
-                    for (ox, o) in out.iter_mut().enumerate() {
-                        let ix = ox as isize + kx as isize - pad as isize;
-                        *o = if ix < 0 || ix >= w as isize {
-                            0.0
-                        } else {
-                            src[ix as usize]
-                        };
-                    }
+                    let src = &plane[(iy - pad) * w..][..w];
+                    out[..lo].fill(0.0);
+                    out[hi..].fill(0.0);
+                    out[lo..hi].copy_from_slice(&src[lo + kx - pad..hi + kx - pad]);
                 }
             }
         }
@@ -53,21 +57,18 @@ fn col2im(cols: &[f32], cin: usize, h: usize, w: usize, k: usize, pad: usize, dx
     let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
     dx.fill(0.0);
     for c in 0..cin {
+        let plane = &mut dx[c * h * w..][..h * w];
         for ky in 0..k {
             for kx in 0..k {
                 let row = &cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
-                for oy in 0..oh {
-                    let iy = oy as isize + ky as isize - pad as isize;
-                    if iy < 0 || iy >= h as isize {
+                let (lo, hi) = valid_columns(w, ow, kx, pad);
+                for (oy, src) in row.chunks_exact(ow).enumerate() {
+                    let iy = oy + ky;
+                    if iy < pad || iy >= h + pad {
                         continue;
                     }
-                    let dst = &mut dx[c * h * w + iy as usize * w..][..w];
-                    for ox in 0..ow {
-                        let ix = ox as isize + kx as isize - pad as isize;
-                        if ix >= 0 && ix < w as isize {
-                            dst[ix as usize] += row[oy * ow + ox];
-                        }
-                    }
+                    let dst = &mut plane[(iy - pad) * w..][..w][lo + kx - pad..hi + kx - pad];
+                    dst.iter_mut().zip(&src[lo..hi]).for_each(|(d, s)| *d += s);
                 }
             }
         }
@@ -94,8 +95,71 @@ impl Conv2d {
         (h + 2 * self.pad - self.k + 1, w + 2 * self.pad - self.k + 1)
     }
 
+    /// Output channels.
+    pub fn out_channels(&self) -> usize {
+        self.cout
+    }
+
     fn is_pointwise(&self) -> bool {
         self.k == 1 && self.pad == 0
+    }
+
+    /// Scratch lengths one image needs: (im2col columns, their gradient); 1×1 convolutions need none.
+    pub(crate) fn scratch_len(&self, h: usize, w: usize) -> usize {
+        let (oh, ow) = self.output_size(h, w);
+        if self.is_pointwise() {
+            0
+        } else {
+            self.cin * self.k * self.k * oh * ow
+        }
+    }
+
+    /// One image: `y` [cout, oh·ow] = W · im2col(`x`) ; `cols` is scratch of `scratch_len`.
+    pub(crate) fn forward_image(&self, x: &[f32], h: usize, w: usize, y: &mut [f32], cols: &mut [f32]) {
+        let (oh, ow) = self.output_size(h, w);
+        let (kk, p) = (self.cin * self.k * self.k, oh * ow);
+        let input = if self.is_pointwise() {
+            Mat::new(x, kk, p)
+        } else {
+            im2col(x, self.cin, h, w, self.k, self.pad, cols);
+            Mat::new(cols, kk, p)
+        };
+        matmul(Mat::new(&self.weight.value, self.cout, kk), input, y, false);
+    }
+
+    /// One image: `dw` += dy · im2col(x)ᵀ and, when asked, `dx` = col2im(Wᵀ · dy).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn backward_image(
+        &self,
+        x: &[f32],
+        h: usize,
+        w: usize,
+        dy: &[f32],
+        dw: &mut [f32],
+        dx: Option<&mut [f32]>,
+        cols: &mut [f32],
+        dcols: &mut [f32],
+    ) {
+        let (oh, ow) = self.output_size(h, w);
+        let (kk, p) = (self.cin * self.k * self.k, oh * ow);
+        let pointwise = self.is_pointwise();
+        let input: &[f32] = if pointwise {
+            x
+        } else {
+            im2col(x, self.cin, h, w, self.k, self.pad, cols);
+            cols
+        };
+        let dy = Mat::new(dy, self.cout, p);
+        matmul(dy, Mat::transposed(input, kk, p), dw, true);
+        if let Some(dx) = dx {
+            let weight_t = Mat::transposed(&self.weight.value, self.cout, kk);
+            if pointwise {
+                matmul(weight_t, dy, dx, false);
+            } else {
+                matmul(weight_t, dy, dcols, false);
+                col2im(dcols, self.cin, h, w, self.k, self.pad, dx);
+            }
+        }
     }
 
     /// [N, cin, H, W] → [N, cout, OH, OW]; with `keep`, keeps the input for `backward`.
@@ -103,27 +167,19 @@ impl Conv2d {
         let [n, cin, h, w] = x.shape;
         assert_eq!(cin, self.cin, "conv expects {} input channels", self.cin);
         let (oh, ow) = self.output_size(h, w);
-        let (kk, p) = (cin * self.k * self.k, oh * ow);
+        let per_out = self.cout * oh * ow;
         let mut out = Tensor::zeros([n, self.cout, oh, ow]);
-        let weight = Mat::new(&self.weight.value, self.cout, kk);
+        let this = &*self;
         out.data
-            .par_chunks_mut(CHUNK * self.cout * p)
+            .par_chunks_mut(CHUNK * per_out)
             .zip(x.data.par_chunks(CHUNK * cin * h * w))
             .for_each(|(ys, xs)| {
-                let mut cols = if self.is_pointwise() {
-                    Vec::new()
-                } else {
-                    vec![0.0; kk * p]
-                };
-                for (y, xi) in ys.chunks_exact_mut(self.cout * p).zip(xs.chunks_exact(cin * h * w)) {
-                    let input = if self.is_pointwise() {
-                        Mat::new(xi, kk, p)
-                    } else {
-                        im2col(xi, cin, h, w, self.k, self.pad, &mut cols);
-                        Mat::new(&cols, kk, p)
-                    };
-                    matmul(weight, input, y, false);
-                }
+                Workspace::with(|ws| {
+                    let [cols, ..] = ws.buffers([this.scratch_len(h, w), 0, 0, 0]);
+                    for (y, xi) in ys.chunks_exact_mut(per_out).zip(xs.chunks_exact(cin * h * w)) {
+                        this.forward_image(xi, h, w, y, cols);
+                    }
+                })
             });
         self.input = keep.then_some(x);
         out
@@ -132,57 +188,47 @@ impl Conv2d {
     /// Accumulates ∂L/∂weight and returns ∂L/∂input (skipped when `need_input_grad` is false).
     pub fn backward(&mut self, dy: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let x = self.input.take().expect("backward before forward");
-        let [n, cin, h, w] = x.shape;
-        let [_, cout, oh, ow] = dy.shape;
-        let (kk, p) = (cin * self.k * self.k, oh * ow);
-        let pointwise = self.is_pointwise();
-        let weight = &self.weight.value;
         let mut dx = need_input_grad.then(|| Tensor::zeros(x.shape));
-        let dx_chunks: Vec<Option<&mut [f32]>> = match dx.as_mut() {
-            Some(t) => t.data.chunks_mut(CHUNK * cin * h * w).map(Some).collect(),
+        let partials = self.backward_images(&x, &dy.data, dx.as_mut());
+        self.add_weight_grads(partials);
+        dx
+    }
+
+    /// ∂L/∂W partial sums per chunk of images (and ∂L/∂x into `dx`), for an ordered reduction.
+    pub(crate) fn backward_images(&self, x: &Tensor, dy: &[f32], dx: Option<&mut Tensor>) -> Vec<Vec<f32>> {
+        let [n, cin, h, w] = x.shape;
+        let (oh, ow) = self.output_size(h, w);
+        let (per_in, per_out) = (cin * h * w, self.cout * oh * ow);
+        let dx_chunks: Vec<Option<&mut [f32]>> = match dx {
+            Some(t) => t.data.chunks_mut(CHUNK * per_in).map(Some).collect(),
             None => (0..n.div_ceil(CHUNK)).map(|_| None).collect(),
         };
-        let partials: Vec<Vec<f32>> = dx_chunks
+        dx_chunks
             .into_par_iter()
-            .zip(x.data.par_chunks(CHUNK * cin * h * w))
-            .zip(dy.data.par_chunks(CHUNK * cout * p))
+            .zip(x.data.par_chunks(CHUNK * per_in))
+            .zip(dy.par_chunks(CHUNK * per_out))
             .map(|((mut dxs, xs), dys)| {
-                let mut dw = vec![0.0; cout * kk];
-                let mut cols = if pointwise { Vec::new() } else { vec![0.0; kk * p] };
-                let mut dcols = vec![0.0; if pointwise { 0 } else { kk * p }];
-                for (i, (xi, dyi)) in xs.chunks_exact(cin * h * w).zip(dys.chunks_exact(cout * p)).enumerate() {
-                    let input: &[f32] = if pointwise {
-                        xi
-                    } else {
-                        im2col(xi, cin, h, w, self.k, self.pad, &mut cols);
-                        &cols
-                    };
-                    // dW += dy · colsᵀ
-                    matmul(Mat::new(dyi, cout, p), Mat::transposed(input, kk, p), &mut dw, true);
-                    if let Some(dxs) = dxs.as_deref_mut() {
-                        let dxi = &mut dxs[i * cin * h * w..(i + 1) * cin * h * w];
-                        if pointwise {
-                            matmul(Mat::transposed(weight, cout, kk), Mat::new(dyi, cout, p), dxi, false);
-                        } else {
-                            matmul(
-                                Mat::transposed(weight, cout, kk),
-                                Mat::new(dyi, cout, p),
-                                &mut dcols,
-                                false,
-                            );
-                            col2im(&dcols, cin, h, w, self.k, self.pad, dxi);
-                        }
+                let mut dw = vec![0.0; self.weight.len()];
+                Workspace::with(|ws| {
+                    let len = self.scratch_len(h, w);
+                    let [cols, dcols, ..] = ws.buffers([len, len, 0, 0]);
+                    for (i, (xi, dyi)) in xs.chunks_exact(per_in).zip(dys.chunks_exact(per_out)).enumerate() {
+                        let dxi = dxs.as_deref_mut().map(|d| &mut d[i * per_in..(i + 1) * per_in]);
+                        self.backward_image(xi, h, w, dyi, &mut dw, dxi, cols, dcols);
                     }
-                }
+                });
                 dw
             })
-            .collect();
+            .collect()
+    }
+
+    /// Adds per-chunk weight-gradient partials in chunk order.
+    pub(crate) fn add_weight_grads(&mut self, partials: Vec<Vec<f32>>) {
         for part in partials {
             for (g, d) in self.weight.grad.iter_mut().zip(part) {
                 *g += d;
             }
         }
-        dx
     }
 }
 

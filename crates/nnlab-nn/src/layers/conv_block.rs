@@ -1,21 +1,71 @@
-//! The recipe's "block": Conv → ReLU → BatchNorm2d → Dropout, in that order.
+//! The recipe's "block": Conv → ReLU → BatchNorm2d → Dropout, in that order, fused: the ReLU and the
+//! batch statistics ride on the convolution's pass over each image, normalisation and dropout take one
+//! more pass, and backward takes two (statistics, then the elementwise chain feeding the convolution's
+//! gradient). Only the ReLU output is kept; dropout masks are regenerated from their seed.
 
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
-use crate::Tensor;
-use crate::layers::{BatchNorm2d, Conv2d, Dropout, Mode, Relu};
+use crate::layers::{BatchNorm2d, Conv2d, Dropout, Mode};
+use crate::workspace::Workspace;
+use crate::{CHUNK, Tensor};
 
 /// Conv (no bias) → ReLU → BatchNorm2d → Dropout.
 #[derive(Debug, Clone)]
 pub struct ConvBlock {
     /// The convolution.
     pub conv: Conv2d,
-    /// The ReLU.
-    pub relu: Relu,
-    /// The batch normalisation.
+    /// The batch normalisation (parameters and running statistics).
     pub bn: BatchNorm2d,
     /// The dropout.
     pub dropout: Dropout,
+    /// ReLU output of the last training forward, kept across steps so its memory is reused.
+    activations: Vec<f32>,
+    saved: Option<Saved>,
+}
+
+/// What backward needs from a training forward, besides the activations.
+#[derive(Debug, Clone)]
+struct Saved {
+    input: Tensor,
+    output_shape: [usize; 4],
+    mean: Vec<f32>,
+    inv_std: Vec<f32>,
+    seed: u64,
+}
+
+/// Adds per-chunk partial sums in chunk order (so the result does not depend on the thread count).
+fn reduce_in_order(parts: Vec<Vec<f64>>, len: usize) -> Vec<f64> {
+    parts.into_iter().fold(vec![0.0; len], |mut acc, p| {
+        acc.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+        acc
+    })
+}
+
+/// Σ f(a, b).0 and Σ f(a, b).1 over paired slices, in eight f32 lanes (so it vectorises), then f64.
+#[inline(always)]
+fn lane_sums(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> (f32, f32)) -> (f64, f64) {
+    const LANES: usize = 8;
+    let (mut s, mut t) = ([0.0f32; LANES], [0.0f32; LANES]);
+    let (a8, b8) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let (ra, rb) = (a8.remainder(), b8.remainder());
+    for (x, y) in a8.zip(b8) {
+        for l in 0..LANES {
+            let (u, v) = f(x[l], y[l]);
+            s[l] += u;
+            t[l] += v;
+        }
+    }
+    let (mut s, mut t) = (
+        s.iter().map(|&v| v as f64).sum::<f64>(),
+        t.iter().map(|&v| v as f64).sum::<f64>(),
+    );
+    for (&x, &y) in ra.iter().zip(rb) {
+        let (u, v) = f(x, y);
+        s += u as f64;
+        t += v as f64;
+    }
+    (s, t)
 }
 
 impl ConvBlock {
@@ -23,26 +73,336 @@ impl ConvBlock {
     pub fn new(cin: usize, cout: usize, k: usize, pad: usize, bn_momentum: f32, p: f32, rng: &mut ChaCha8Rng) -> Self {
         Self {
             conv: Conv2d::new(cin, cout, k, pad, rng),
-            relu: Relu::default(),
             bn: BatchNorm2d::new(cout, bn_momentum),
             dropout: Dropout::new(p),
+            activations: Vec::new(),
+            saved: None,
         }
     }
 
-    /// Runs the four layers; `seed` picks the dropout mask.
+    /// Runs the four layers; `seed` picks the dropout masks.
     pub fn forward(&mut self, x: Tensor, mode: Mode, seed: u64) -> Tensor {
-        let train = mode == Mode::Train;
-        let x = self.conv.forward(x, train);
-        let x = self.relu.forward(x, train);
-        let x = self.bn.forward(x, mode);
-        self.dropout.forward(x, mode, seed)
+        match mode {
+            Mode::Train => self.forward_train(x, seed),
+            Mode::Eval => self.forward_eval(x),
+        }
+    }
+
+    fn forward_eval(&mut self, x: Tensor) -> Tensor {
+        let [n, cin, h, w] = x.shape;
+        let (oh, ow) = self.conv.output_size(h, w);
+        let (c, plane) = (self.conv.out_channels(), oh * ow);
+        let (scale, shift) = self.bn.eval_affine();
+        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let conv = &self.conv;
+        out.data
+            .par_chunks_mut(CHUNK * c * plane)
+            .zip(x.data.par_chunks(CHUNK * cin * h * w))
+            .for_each(|(ys, xs)| {
+                Workspace::with(|ws| {
+                    let [cols, ..] = ws.buffers([conv.scratch_len(h, w), 0, 0, 0]);
+                    for (y, xi) in ys.chunks_exact_mut(c * plane).zip(xs.chunks_exact(cin * h * w)) {
+                        conv.forward_image(xi, h, w, y, cols);
+                        for (ch, vals) in y.chunks_exact_mut(plane).enumerate() {
+                            let (a, b) = (scale[ch], shift[ch]);
+                            vals.iter_mut().for_each(|v| *v = v.max(0.0) * a + b);
+                        }
+                    }
+                })
+            });
+        out
+    }
+
+    fn forward_train(&mut self, x: Tensor, seed: u64) -> Tensor {
+        let [n, cin, h, w] = x.shape;
+        let (oh, ow) = self.conv.output_size(h, w);
+        let (c, plane) = (self.conv.out_channels(), oh * ow);
+        let per = c * plane;
+        self.activations.resize(n * per, 0.0);
+        let conv = &self.conv;
+        // Pass 1: convolution, ReLU, and per-channel Σr, Σr² of the ReLU output r.
+        let parts: Vec<Vec<f64>> = self
+            .activations
+            .par_chunks_mut(CHUNK * per)
+            .zip(x.data.par_chunks(CHUNK * cin * h * w))
+            .map(|(rs, xs)| {
+                let mut sums = vec![0.0f64; 2 * c];
+                Workspace::with(|ws| {
+                    let [cols, ..] = ws.buffers([conv.scratch_len(h, w), 0, 0, 0]);
+                    for (r, xi) in rs.chunks_exact_mut(per).zip(xs.chunks_exact(cin * h * w)) {
+                        conv.forward_image(xi, h, w, r, cols);
+                        for (ch, vals) in r.chunks_exact_mut(plane).enumerate() {
+                            vals.iter_mut().for_each(|v| *v = v.max(0.0));
+                            let (s, s2) = lane_sums(vals, vals, |v, _| (v, v * v));
+                            sums[ch] += s;
+                            sums[c + ch] += s2;
+                        }
+                    }
+                });
+                sums
+            })
+            .collect();
+        let sums = reduce_in_order(parts, 2 * c);
+        let count = (n * plane) as f64;
+        let mean: Vec<f64> = sums[..c].iter().map(|s| s / count).collect();
+        let var: Vec<f64> = (0..c)
+            .map(|ch| (sums[c + ch] / count - mean[ch] * mean[ch]).max(0.0))
+            .collect();
+        let inv_std = self.bn.record_batch(&mean, &var, count);
+        let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+        // Pass 2: y = (γ·(r − μ)·inv_std + β)·mask.
+        let scale: Vec<f32> = (0..c).map(|ch| self.bn.gamma.value[ch] * inv_std[ch]).collect();
+        let shift: Vec<f32> = (0..c).map(|ch| self.bn.beta.value[ch] - mean[ch] * scale[ch]).collect();
+        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let dropout = &self.dropout;
+        out.data
+            .par_chunks_mut(CHUNK * per)
+            .zip(self.activations.par_chunks(CHUNK * per))
+            .enumerate()
+            .for_each(|(chunk, (ys, rs))| {
+                Workspace::with(|ws| {
+                    let [mask, ..] = ws.buffers([per, 0, 0, 0]);
+                    for (j, (y, r)) in ys.chunks_exact_mut(per).zip(rs.chunks_exact(per)).enumerate() {
+                        dropout.image_mask(seed, chunk * CHUNK + j, mask);
+                        for ch in 0..c {
+                            let (a, b) = (scale[ch], shift[ch]);
+                            let range = ch * plane..(ch + 1) * plane;
+                            for ((y, &r), &m) in y[range.clone()].iter_mut().zip(&r[range.clone()]).zip(&mask[range]) {
+                                *y = (r * a + b) * m;
+                            }
+                        }
+                    }
+                })
+            });
+        self.saved = Some(Saved {
+            input: x,
+            output_shape: out.shape,
+            mean,
+            inv_std,
+            seed,
+        });
+        out
     }
 
     /// Backward through the four layers in reverse; the input gradient is skipped for the first layer.
     pub fn backward(&mut self, dy: Tensor, need_input_grad: bool) -> Option<Tensor> {
-        let d = self.dropout.backward(dy);
-        let d = self.bn.backward(d);
-        let d = self.relu.backward(d);
-        self.conv.backward(&d, need_input_grad)
+        let saved = self.saved.take().expect("backward before a training forward");
+        assert_eq!(dy.shape, saved.output_shape, "gradient shape differs from the output");
+        let [n, c, oh, ow] = dy.shape;
+        let (plane, per) = (oh * ow, c * oh * ow);
+        let (mean, inv_std, seed) = (&saved.mean, &saved.inv_std, saved.seed);
+        let dropout = &self.dropout;
+        let activations = &self.activations[..n * per];
+        // Pass 1: Σg and Σg·x̂ per channel, where g = dy·mask is the gradient at the BN output.
+        let parts: Vec<Vec<f64>> = dy
+            .data
+            .par_chunks(CHUNK * per)
+            .zip(activations.par_chunks(CHUNK * per))
+            .enumerate()
+            .map(|(chunk, (dys, rs))| {
+                let mut sums = vec![0.0f64; 2 * c];
+                Workspace::with(|ws| {
+                    let [dmask, ..] = ws.buffers([per, 0, 0, 0]);
+                    for (j, (d, r)) in dys.chunks_exact(per).zip(rs.chunks_exact(per)).enumerate() {
+                        dropout.image_mask(seed, chunk * CHUNK + j, dmask);
+                        for ch in 0..c {
+                            let range = ch * plane..(ch + 1) * plane;
+                            let (mu, is) = (mean[ch], inv_std[ch]);
+                            let g = &mut dmask[range.clone()];
+                            g.iter_mut().zip(&d[range.clone()]).for_each(|(m, d)| *m *= d);
+                            let (sg, sgx) = lane_sums(g, &r[range], |g, r| (g, g * (r - mu) * is));
+                            sums[ch] += sg;
+                            sums[c + ch] += sgx;
+                        }
+                    }
+                });
+                sums
+            })
+            .collect();
+        let sums = reduce_in_order(parts, 2 * c);
+        let count = (n * plane) as f64;
+        for ch in 0..c {
+            self.bn.gamma.grad[ch] += sums[c + ch] as f32;
+            self.bn.beta.grad[ch] += sums[ch] as f32;
+        }
+        // Pass 2, per image: the ReLU-masked BN input gradient, then the convolution's backward.
+        let k: Vec<f32> = (0..c).map(|ch| self.bn.gamma.value[ch] * inv_std[ch]).collect();
+        let mean_g: Vec<f32> = (0..c).map(|ch| (sums[ch] / count) as f32).collect();
+        let mean_gx: Vec<f32> = (0..c).map(|ch| (sums[c + ch] / count) as f32).collect();
+        let x = &saved.input;
+        let [_, cin, h, w] = x.shape;
+        let per_in = cin * h * w;
+        let mut dx = need_input_grad.then(|| Tensor::zeros(x.shape));
+        let dx_chunks: Vec<Option<&mut [f32]>> = match dx.as_mut() {
+            Some(t) => t.data.chunks_mut(CHUNK * per_in).map(Some).collect(),
+            None => (0..n.div_ceil(CHUNK)).map(|_| None).collect(),
+        };
+        let conv = &self.conv;
+        let partials: Vec<Vec<f32>> = dx_chunks
+            .into_par_iter()
+            .zip(x.data.par_chunks(CHUNK * per_in))
+            .zip(dy.data.par_chunks(CHUNK * per))
+            .zip(activations.par_chunks(CHUNK * per))
+            .enumerate()
+            .map(|(chunk, (((mut dxs, xs), dys), rs))| {
+                let mut dw = vec![0.0; conv.weight.len()];
+                Workspace::with(|ws| {
+                    let len = conv.scratch_len(h, w);
+                    let [cols, dcols, mask, dconv] = ws.buffers([len, len, per, per]);
+                    for (j, ((xi, d), r)) in xs
+                        .chunks_exact(per_in)
+                        .zip(dys.chunks_exact(per))
+                        .zip(rs.chunks_exact(per))
+                        .enumerate()
+                    {
+                        dropout.image_mask(seed, chunk * CHUNK + j, mask);
+                        for ch in 0..c {
+                            let range = ch * plane..(ch + 1) * plane;
+                            let (mu, is, kc, a, b) = (mean[ch], inv_std[ch], k[ch], mean_g[ch], mean_gx[ch]);
+                            let dst = &mut dconv[range.clone()];
+                            for (((o, &d), &r), &m) in dst
+                                .iter_mut()
+                                .zip(&d[range.clone()])
+                                .zip(&r[range.clone()])
+                                .zip(&mask[range])
+                            {
+                                *o = if r > 0.0 {
+                                    kc * (d * m - a - (r - mu) * is * b)
+                                } else {
+                                    0.0
+                                };
+                            }
+                        }
+                        let dxi = dxs.as_deref_mut().map(|dx| &mut dx[j * per_in..(j + 1) * per_in]);
+                        conv.backward_image(xi, h, w, dconv, &mut dw, dxi, cols, dcols);
+                    }
+                });
+                dw
+            })
+            .collect();
+        self.conv.add_weight_grads(partials);
+        dx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Relu;
+    use crate::layers::gradcheck::random_tensor;
+    use rand::SeedableRng;
+
+    fn block(k: usize, pad: usize) -> ConvBlock {
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut b = ConvBlock::new(3, 4, k, pad, 0.2, 0.25, &mut rng);
+        b.bn.gamma.value = vec![0.7, -1.2, 1.5, 0.9];
+        b.bn.beta.value = vec![0.1, -0.2, 0.3, 0.05];
+        b
+    }
+
+    /// The same four layers run one after another, unfused.
+    fn composed(b: &mut ConvBlock, x: Tensor, mode: Mode, seed: u64) -> (Tensor, Relu) {
+        let train = mode == Mode::Train;
+        let mut relu = Relu::default();
+        let y = b.conv.forward(x, train);
+        let y = relu.forward(y, train);
+        let y = b.bn.forward(y, mode);
+        (b.dropout.forward(y, mode, seed), relu)
+    }
+
+    fn assert_close(a: &[f32], b: &[f32], what: &str) {
+        assert_eq!(a.len(), b.len());
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-4 * (1.0 + x.abs().max(y.abs())),
+                "{what}[{i}]: {x} vs {y}"
+            );
+        }
+    }
+
+    #[test]
+    fn fused_block_equals_the_four_layers_in_sequence() {
+        for (k, pad) in [(3, 1), (3, 0), (1, 0)] {
+            let x = random_tensor([6, 3, 7, 6], 9);
+            let dy = random_tensor([6, 4, 7 + 2 * pad + 1 - k, 6 + 2 * pad + 1 - k], 10);
+            let (mut fused, mut parts) = (block(k, pad), block(k, pad));
+            let y = fused.forward(x.clone(), Mode::Train, 77);
+            let (y_ref, mut relu) = composed(&mut parts, x.clone(), Mode::Train, 77);
+            assert_close(&y.data, &y_ref.data, "output");
+            assert_close(&fused.bn.running_var, &parts.bn.running_var, "running var");
+            let dx = fused.backward(dy.clone(), true).unwrap();
+            let d = parts.dropout.backward(dy);
+            let d = parts.bn.backward(d);
+            let d = relu.backward(d);
+            let dx_ref = parts.conv.backward(&d, true).unwrap();
+            assert_close(&dx.data, &dx_ref.data, "input gradient");
+            assert_close(&fused.conv.weight.grad, &parts.conv.weight.grad, "weight gradient");
+            assert_close(&fused.bn.gamma.grad, &parts.bn.gamma.grad, "γ gradient");
+            assert_close(&fused.bn.beta.grad, &parts.bn.beta.grad, "β gradient");
+            let e = fused.forward(x.clone(), Mode::Eval, 0);
+            assert_close(&e.data, &composed(&mut parts, x, Mode::Eval, 0).0.data, "eval output");
+        }
+    }
+
+    /// Directional derivatives along a random ±1/√n direction, for the input and for the weights: single
+    /// coordinates straddle ReLU kinks too often in f32, a direction averages over them.
+    #[test]
+    fn gradients_match_finite_differences_along_a_direction() {
+        let x = random_tensor([4, 3, 5, 5], 12);
+        let r = random_tensor([4, 4, 5, 5], 13);
+        let b = block(3, 1);
+        let loss = |m: &mut ConvBlock, x: Tensor| -> f64 {
+            let y = m.forward(x, Mode::Train, 3);
+            y.data.iter().zip(&r.data).map(|(a, b)| *a as f64 * *b as f64).sum()
+        };
+        let mut m = b.clone();
+        m.forward(x.clone(), Mode::Train, 3);
+        let dx = m.backward(r.clone(), true).unwrap();
+        let direction = |n: usize| -> Vec<f32> {
+            let norm = (n as f32).sqrt();
+            (0..n)
+                .map(|i| if (i * 2654435761) % 5 < 2 { -1.0 } else { 1.0 } / norm)
+                .collect()
+        };
+        let eps = 1e-3f32;
+        let check = |analytic: &[f32], shifted: &dyn Fn(f32) -> f64, what: &str| {
+            let u = direction(analytic.len());
+            let a: f64 = analytic.iter().zip(&u).map(|(g, d)| *g as f64 * *d as f64).sum();
+            let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps as f64);
+            assert!(
+                (a - fd).abs() <= 2e-3 + 1e-2 * a.abs().max(fd.abs()),
+                "{what}: analytic {a}, fd {fd}"
+            );
+        };
+        let u = direction(x.data.len());
+        check(
+            &dx.data,
+            &|e| {
+                let mut xs = x.clone();
+                xs.data.iter_mut().zip(&u).for_each(|(v, d)| *v += e * d);
+                loss(&mut b.clone(), xs)
+            },
+            "∂L/∂x",
+        );
+        let uw = direction(b.conv.weight.len());
+        check(
+            &m.conv.weight.grad,
+            &|e| {
+                let mut mb = b.clone();
+                mb.conv.weight.value.iter_mut().zip(&uw).for_each(|(v, d)| *v += e * d);
+                loss(&mut mb, x.clone())
+            },
+            "∂L/∂W",
+        );
+        let ug = direction(4);
+        check(
+            &m.bn.gamma.grad,
+            &|e| {
+                let mut mb = b.clone();
+                mb.bn.gamma.value.iter_mut().zip(&ug).for_each(|(v, d)| *v += e * d);
+                loss(&mut mb, x.clone())
+            },
+            "∂L/∂γ",
+        );
     }
 }

@@ -31,6 +31,23 @@ impl Dropout {
         Self { p, mask: None }
     }
 
+    /// The training mask of image `image` under `seed`: 1/(1 − p) where kept, 0 where dropped.
+    pub fn image_mask(&self, seed: u64, image: usize, mask: &mut [f32]) {
+        let keep_scale = 1.0 / (1.0 - self.p);
+        let threshold = (self.p as f64 * 65536.0).round() as u64;
+        let mut state = seed ^ (image as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+        for group in mask.chunks_mut(4) {
+            let r = splitmix64(&mut state);
+            for (k, v) in group.iter_mut().enumerate() {
+                *v = if (r >> (16 * k)) & 0xFFFF >= threshold {
+                    keep_scale
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+
     /// Applies the mask in place (training) or nothing (evaluation).
     pub fn forward(&mut self, mut x: Tensor, mode: Mode, seed: u64) -> Tensor {
         if mode == Mode::Eval || self.p == 0.0 {
@@ -38,23 +55,10 @@ impl Dropout {
             return x;
         }
         let per = x.per_image();
-        let keep_scale = 1.0 / (1.0 - self.p);
-        let threshold = (self.p as f64 * 65536.0).round() as u64;
         let mut mask = vec![0.0f32; x.data.len()];
         mask.par_chunks_mut(CHUNK * per).enumerate().for_each(|(chunk, masks)| {
             for (j, m) in masks.chunks_exact_mut(per).enumerate() {
-                let image = (chunk * CHUNK + j) as u64;
-                let mut state = seed ^ image.wrapping_mul(0xD6E8_FEB8_6659_FD93);
-                for group in m.chunks_mut(4) {
-                    let r = splitmix64(&mut state);
-                    for (k, v) in group.iter_mut().enumerate() {
-                        *v = if (r >> (16 * k)) & 0xFFFF >= threshold {
-                            keep_scale
-                        } else {
-                            0.0
-                        };
-                    }
-                }
+                self.image_mask(seed, chunk * CHUNK + j, m);
             }
         });
         x.data
