@@ -127,7 +127,8 @@ impl Conv2d {
         matmul(Mat::new(&self.weight.value, self.cout, kk), input, y, false);
     }
 
-    /// One image: `dw` += dy · im2col(x)ᵀ and, when asked, `dx` = col2im(Wᵀ · dy).
+    /// One image: `dw_t` += im2col(x) · dyᵀ (∂L/∂W transposed, [cin·k·k, cout]: the faster orientation)
+    /// and, when asked, `dx` = col2im(Wᵀ · dy).
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn backward_image(
         &self,
@@ -135,7 +136,7 @@ impl Conv2d {
         h: usize,
         w: usize,
         dy: &[f32],
-        dw: &mut [f32],
+        dw_t: &mut [f32],
         dx: Option<&mut [f32]>,
         cols: &mut [f32],
         dcols: &mut [f32],
@@ -149,8 +150,8 @@ impl Conv2d {
             im2col(x, self.cin, h, w, self.k, self.pad, cols);
             cols
         };
+        matmul(Mat::new(input, kk, p), Mat::transposed(dy, self.cout, p), dw_t, true);
         let dy = Mat::new(dy, self.cout, p);
-        matmul(dy, Mat::transposed(input, kk, p), dw, true);
         if let Some(dx) = dx {
             let weight_t = Mat::transposed(&self.weight.value, self.cout, kk);
             if pointwise {
@@ -194,7 +195,7 @@ impl Conv2d {
         dx
     }
 
-    /// ∂L/∂W partial sums per chunk of images (and ∂L/∂x into `dx`), for an ordered reduction.
+    /// ∂L/∂W partial sums (transposed) per chunk of images, and ∂L/∂x into `dx`, for an ordered reduction.
     pub(crate) fn backward_images(&self, x: &Tensor, dy: &[f32], dx: Option<&mut Tensor>) -> Vec<Vec<f32>> {
         let [n, cin, h, w] = x.shape;
         let (oh, ow) = self.output_size(h, w);
@@ -222,12 +223,17 @@ impl Conv2d {
             .collect()
     }
 
-    /// Adds per-chunk weight-gradient partials in chunk order.
+    /// Adds per-chunk transposed weight-gradient partials, in chunk order.
     pub(crate) fn add_weight_grads(&mut self, partials: Vec<Vec<f32>>) {
+        let kk = self.cin * self.k * self.k;
+        let mut sum = vec![0.0f32; self.weight.len()];
         for part in partials {
-            for (g, d) in self.weight.grad.iter_mut().zip(part) {
-                *g += d;
-            }
+            sum.iter_mut().zip(part).for_each(|(s, d)| *s += d);
+        }
+        for (o, row) in self.weight.grad.chunks_exact_mut(kk).enumerate() {
+            row.iter_mut()
+                .enumerate()
+                .for_each(|(i, g)| *g += sum[i * self.cout + o]);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The recipe's "block": Conv → ReLU → BatchNorm2d → Dropout, in that order, fused: the ReLU and the
 //! batch statistics ride on the convolution's pass over each image, normalisation and dropout take one
 //! more pass, and backward takes two (statistics, then the elementwise chain feeding the convolution's
-//! gradient). Only the ReLU output is kept; dropout masks are regenerated from their seed.
+//! gradient). The ReLU output is kept for backward, and dropout keeps one byte per value.
 
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -21,6 +21,8 @@ pub struct ConvBlock {
     pub dropout: Dropout,
     /// ReLU output of the last training forward, kept across steps so its memory is reused.
     activations: Vec<f32>,
+    /// Dropout's keep flags (1 kept, 0 dropped) of the last training forward, likewise.
+    keep: Vec<u8>,
     saved: Option<Saved>,
 }
 
@@ -31,7 +33,6 @@ struct Saved {
     output_shape: [usize; 4],
     mean: Vec<f32>,
     inv_std: Vec<f32>,
-    seed: u64,
 }
 
 /// Adds per-chunk partial sums in chunk order (so the result does not depend on the thread count).
@@ -76,6 +77,7 @@ impl ConvBlock {
             bn: BatchNorm2d::new(cout, bn_momentum),
             dropout: Dropout::new(p),
             activations: Vec::new(),
+            keep: Vec::new(),
             saved: None,
         }
     }
@@ -154,32 +156,35 @@ impl ConvBlock {
         let scale: Vec<f32> = (0..c).map(|ch| self.bn.gamma.value[ch] * inv_std[ch]).collect();
         let shift: Vec<f32> = (0..c).map(|ch| self.bn.beta.value[ch] - mean[ch] * scale[ch]).collect();
         let mut out = Tensor::zeros([n, c, oh, ow]);
-        let dropout = &self.dropout;
+        self.keep.resize(n * per, 0);
+        let (dropout, keep_scale) = (&self.dropout, self.dropout.keep_scale());
         out.data
             .par_chunks_mut(CHUNK * per)
             .zip(self.activations.par_chunks(CHUNK * per))
+            .zip(self.keep.par_chunks_mut(CHUNK * per))
             .enumerate()
-            .for_each(|(chunk, (ys, rs))| {
-                Workspace::with(|ws| {
-                    let [mask, ..] = ws.buffers([per, 0, 0, 0]);
-                    for (j, (y, r)) in ys.chunks_exact_mut(per).zip(rs.chunks_exact(per)).enumerate() {
-                        dropout.image_mask(seed, chunk * CHUNK + j, mask);
-                        for ch in 0..c {
-                            let (a, b) = (scale[ch], shift[ch]);
-                            let range = ch * plane..(ch + 1) * plane;
-                            for ((y, &r), &m) in y[range.clone()].iter_mut().zip(&r[range.clone()]).zip(&mask[range]) {
-                                *y = (r * a + b) * m;
-                            }
+            .for_each(|(chunk, ((ys, rs), keeps))| {
+                for (j, ((y, r), keep)) in ys
+                    .chunks_exact_mut(per)
+                    .zip(rs.chunks_exact(per))
+                    .zip(keeps.chunks_exact_mut(per))
+                    .enumerate()
+                {
+                    dropout.image_keep(seed, chunk * CHUNK + j, keep);
+                    for ch in 0..c {
+                        let (a, b) = (scale[ch], shift[ch]);
+                        let range = ch * plane..(ch + 1) * plane;
+                        for ((y, &r), &k) in y[range.clone()].iter_mut().zip(&r[range.clone()]).zip(&keep[range]) {
+                            *y = (r * a + b) * (k as f32 * keep_scale);
                         }
                     }
-                })
+                }
             });
         self.saved = Some(Saved {
             input: x,
             output_shape: out.shape,
             mean,
             inv_std,
-            seed,
         });
         out
     }
@@ -190,27 +195,32 @@ impl ConvBlock {
         assert_eq!(dy.shape, saved.output_shape, "gradient shape differs from the output");
         let [n, c, oh, ow] = dy.shape;
         let (plane, per) = (oh * ow, c * oh * ow);
-        let (mean, inv_std, seed) = (&saved.mean, &saved.inv_std, saved.seed);
-        let dropout = &self.dropout;
-        let activations = &self.activations[..n * per];
+        let (mean, inv_std) = (&saved.mean, &saved.inv_std);
+        let keep_scale = self.dropout.keep_scale();
+        let (activations, keep) = (&self.activations[..n * per], &self.keep[..n * per]);
         // Pass 1: Σg and Σg·x̂ per channel, where g = dy·mask is the gradient at the BN output.
         let parts: Vec<Vec<f64>> = dy
             .data
             .par_chunks(CHUNK * per)
             .zip(activations.par_chunks(CHUNK * per))
-            .enumerate()
-            .map(|(chunk, (dys, rs))| {
+            .zip(keep.par_chunks(CHUNK * per))
+            .map(|((dys, rs), keeps)| {
                 let mut sums = vec![0.0f64; 2 * c];
                 Workspace::with(|ws| {
-                    let [dmask, ..] = ws.buffers([per, 0, 0, 0]);
-                    for (j, (d, r)) in dys.chunks_exact(per).zip(rs.chunks_exact(per)).enumerate() {
-                        dropout.image_mask(seed, chunk * CHUNK + j, dmask);
+                    let [g, ..] = ws.buffers([per, 0, 0, 0]);
+                    for ((d, r), kept) in dys
+                        .chunks_exact(per)
+                        .zip(rs.chunks_exact(per))
+                        .zip(keeps.chunks_exact(per))
+                    {
+                        g.iter_mut()
+                            .zip(d)
+                            .zip(kept)
+                            .for_each(|((g, &d), &k)| *g = d * (k as f32 * keep_scale));
                         for ch in 0..c {
                             let range = ch * plane..(ch + 1) * plane;
                             let (mu, is) = (mean[ch], inv_std[ch]);
-                            let g = &mut dmask[range.clone()];
-                            g.iter_mut().zip(&d[range.clone()]).for_each(|(m, d)| *m *= d);
-                            let (sg, sgx) = lane_sums(g, &r[range], |g, r| (g, g * (r - mu) * is));
+                            let (sg, sgx) = lane_sums(&g[range.clone()], &r[range], |g, r| (g, g * (r - mu) * is));
                             sums[ch] += sg;
                             sums[c + ch] += sgx;
                         }
@@ -243,41 +253,38 @@ impl ConvBlock {
             .zip(x.data.par_chunks(CHUNK * per_in))
             .zip(dy.data.par_chunks(CHUNK * per))
             .zip(activations.par_chunks(CHUNK * per))
-            .enumerate()
-            .map(|(chunk, (((mut dxs, xs), dys), rs))| {
-                let mut dw = vec![0.0; conv.weight.len()];
+            .zip(keep.par_chunks(CHUNK * per))
+            .map(|((((mut dxs, xs), dys), rs), keeps)| {
+                let mut dw_t = vec![0.0; conv.weight.len()];
                 Workspace::with(|ws| {
                     let len = conv.scratch_len(h, w);
-                    let [cols, dcols, mask, dconv] = ws.buffers([len, len, per, per]);
-                    for (j, ((xi, d), r)) in xs
+                    let [cols, dcols, dconv, _] = ws.buffers([len, len, per, 0]);
+                    for (j, (((xi, d), r), kept)) in xs
                         .chunks_exact(per_in)
                         .zip(dys.chunks_exact(per))
                         .zip(rs.chunks_exact(per))
+                        .zip(keeps.chunks_exact(per))
                         .enumerate()
                     {
-                        dropout.image_mask(seed, chunk * CHUNK + j, mask);
                         for ch in 0..c {
                             let range = ch * plane..(ch + 1) * plane;
                             let (mu, is, kc, a, b) = (mean[ch], inv_std[ch], k[ch], mean_g[ch], mean_gx[ch]);
                             let dst = &mut dconv[range.clone()];
-                            for (((o, &d), &r), &m) in dst
+                            for (((o, &d), &r), &k) in dst
                                 .iter_mut()
                                 .zip(&d[range.clone()])
                                 .zip(&r[range.clone()])
-                                .zip(&mask[range])
+                                .zip(&kept[range])
                             {
-                                *o = if r > 0.0 {
-                                    kc * (d * m - a - (r - mu) * is * b)
-                                } else {
-                                    0.0
-                                };
+                                let g = d * (k as f32 * keep_scale);
+                                *o = if r > 0.0 { kc * (g - a - (r - mu) * is * b) } else { 0.0 };
                             }
                         }
                         let dxi = dxs.as_deref_mut().map(|dx| &mut dx[j * per_in..(j + 1) * per_in]);
-                        conv.backward_image(xi, h, w, dconv, &mut dw, dxi, cols, dcols);
+                        conv.backward_image(xi, h, w, dconv, &mut dw_t, dxi, cols, dcols);
                     }
                 });
-                dw
+                dw_t
             })
             .collect();
         self.conv.add_weight_grads(partials);

@@ -31,21 +31,29 @@ impl Dropout {
         Self { p, mask: None }
     }
 
-    /// The training mask of image `image` under `seed`: 1/(1 − p) where kept, 0 where dropped.
-    pub fn image_mask(&self, seed: u64, image: usize, mask: &mut [f32]) {
-        let keep_scale = 1.0 / (1.0 - self.p);
+    /// Which values of image `image` survive under `seed`: 1 kept, 0 dropped.
+    pub fn image_keep(&self, seed: u64, image: usize, keep: &mut [u8]) {
         let threshold = (self.p as f64 * 65536.0).round() as u64;
         let mut state = seed ^ (image as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-        for group in mask.chunks_mut(4) {
+        for group in keep.chunks_mut(4) {
             let r = splitmix64(&mut state);
             for (k, v) in group.iter_mut().enumerate() {
-                *v = if (r >> (16 * k)) & 0xFFFF >= threshold {
-                    keep_scale
-                } else {
-                    0.0
-                };
+                *v = ((r >> (16 * k)) & 0xFFFF >= threshold) as u8;
             }
         }
+    }
+
+    /// The factor a kept value is scaled by, 1/(1 − p).
+    pub fn keep_scale(&self) -> f32 {
+        1.0 / (1.0 - self.p)
+    }
+
+    /// The training mask of image `image` under `seed`: 1/(1 − p) where kept, 0 where dropped.
+    pub fn image_mask(&self, seed: u64, image: usize, mask: &mut [f32]) {
+        let mut keep = vec![0u8; mask.len()];
+        self.image_keep(seed, image, &mut keep);
+        let scale = self.keep_scale();
+        mask.iter_mut().zip(keep).for_each(|(m, k)| *m = k as f32 * scale);
     }
 
     /// Applies the mask in place (training) or nothing (evaluation).
