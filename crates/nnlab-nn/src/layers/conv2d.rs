@@ -52,10 +52,9 @@ fn im2col(x: &[f32], cin: usize, h: usize, w: usize, k: usize, pad: usize, cols:
     }
 }
 
-/// Folds columns back into an image, adding overlapping contributions (the adjoint of `im2col`).
+/// Folds columns back into an image, adding into `dx` (which starts at zero): the adjoint of `im2col`.
 fn col2im(cols: &[f32], cin: usize, h: usize, w: usize, k: usize, pad: usize, dx: &mut [f32]) {
     let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
-    dx.fill(0.0);
     for c in 0..cin {
         let plane = &mut dx[c * h * w..][..h * w];
         for ky in 0..k {
@@ -128,7 +127,7 @@ impl Conv2d {
     }
 
     /// One image: `dw_t` += im2col(x) · dyᵀ (∂L/∂W transposed, [cin·k·k, cout]: the faster orientation)
-    /// and, when asked, `dx` = col2im(Wᵀ · dy).
+    /// and, when asked, `dx` = col2im(Wᵀ · dy), with `dx` zero on entry.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn backward_image(
         &self,

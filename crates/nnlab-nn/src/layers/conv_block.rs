@@ -172,10 +172,11 @@ impl ConvBlock {
                 {
                     dropout.image_keep(seed, chunk * CHUNK + j, keep);
                     for ch in 0..c {
-                        let (a, b) = (scale[ch], shift[ch]);
+                        let (a, b) = (scale[ch] * keep_scale, shift[ch] * keep_scale);
                         let range = ch * plane..(ch + 1) * plane;
-                        for ((y, &r), &k) in y[range.clone()].iter_mut().zip(&r[range.clone()]).zip(&keep[range]) {
-                            *y = (r * a + b) * (k as f32 * keep_scale);
+                        let (y, r, keep) = (&mut y[range.clone()], &r[range.clone()][..plane], &keep[range][..plane]);
+                        for i in 0..plane {
+                            y[i] = (r[i] * a + b) * keep[i] as f32;
                         }
                     }
                 }
@@ -268,16 +269,22 @@ impl ConvBlock {
                     {
                         for ch in 0..c {
                             let range = ch * plane..(ch + 1) * plane;
-                            let (mu, is, kc, a, b) = (mean[ch], inv_std[ch], k[ch], mean_g[ch], mean_gx[ch]);
+                            // kc·(g − a − x̂·b) with g = d·keep·scale and x̂ = (r − μ)·inv_std, where r > 0.
+                            let kc = k[ch];
+                            let (slope, offset, per_r) = (
+                                kc * keep_scale,
+                                kc * (mean_g[ch] - mean[ch] * inv_std[ch] * mean_gx[ch]),
+                                kc * inv_std[ch] * mean_gx[ch],
+                            );
                             let dst = &mut dconv[range.clone()];
-                            for (((o, &d), &r), &k) in dst
-                                .iter_mut()
-                                .zip(&d[range.clone()])
-                                .zip(&r[range.clone()])
-                                .zip(&kept[range])
-                            {
-                                let g = d * (k as f32 * keep_scale);
-                                *o = if r > 0.0 { kc * (g - a - (r - mu) * is * b) } else { 0.0 };
+                            let (d, r, kept) = (
+                                &d[range.clone()][..plane],
+                                &r[range.clone()][..plane],
+                                &kept[range][..plane],
+                            );
+                            for i in 0..plane {
+                                let v = slope * kept[i] as f32 * d[i] - offset - per_r * r[i];
+                                dst[i] = if r[i] > 0.0 { v } else { 0.0 };
                             }
                         }
                         let dxi = dxs.as_deref_mut().map(|dx| &mut dx[j * per_in..(j + 1) * per_in]);
