@@ -28,17 +28,14 @@ impl MaxPool2 {
                     .zip(xs.chunks_exact(h * w))
                 {
                     for oy in 0..oh {
+                        let (top, bottom) = (&xp[2 * oy * w..][..2 * ow], &xp[(2 * oy + 1) * w..][..2 * ow]);
+                        let (y, a) = (&mut y[oy * ow..][..ow], &mut a[oy * ow..][..ow]);
                         for ox in 0..ow {
-                            let base = 2 * oy * w + 2 * ox;
-                            let cands = [xp[base], xp[base + 1], xp[base + w], xp[base + w + 1]];
-                            let mut best = 0;
-                            for k in 1..4 {
-                                if cands[k] > cands[best] {
-                                    best = k;
-                                }
-                            }
-                            y[oy * ow + ox] = cands[best];
-                            a[oy * ow + ox] = best as u8;
+                            // The first maximum in reading order wins, as in PyTorch.
+                            let (t0, t1, b0, b1) = (top[2 * ox], top[2 * ox + 1], bottom[2 * ox], bottom[2 * ox + 1]);
+                            let (tv, ti) = if t1 > t0 { (t1, 1) } else { (t0, 0) };
+                            let (bv, bi) = if b1 > b0 { (b1, 3) } else { (b0, 2) };
+                            (y[ox], a[ox]) = if bv > tv { (bv, bi) } else { (tv, ti) };
                         }
                     }
                 }

@@ -49,28 +49,29 @@ fn ms(d: std::time::Duration, steps: usize) -> f64 {
     d.as_secs_f64() * 1e3 / steps as f64
 }
 
-/// The profile as a table: one row per layer (forward, backward, share of the step), then per phase.
-fn profile_table(p: &Profile, steps: usize) -> String {
+/// The profile as a table: one row per layer (training forward, backward, total and share of the
+/// step; evaluation forward), then the training step per phase.
+fn profile_table((p, eval): &(Profile, Profile), steps: usize) -> String {
     let total = ms(p.total(), steps);
-    let mut out = format!("\nprofile, ms per step (mean of {steps} steps):\n");
+    let mut out = format!("\nprofile, ms per training step (mean of {steps} steps):\n");
     out += &format!(
-        "{:<7} {:>9} {:>9} {:>9} {:>7}\n",
-        "part", "forward", "backward", "total", "share"
+        "{:<7} {:>9} {:>9} {:>9} {:>7} {:>10}\n",
+        "part", "forward", "backward", "total", "share", "eval fwd"
     );
+    let cell = |v: f64| if v > 0.0 { format!("{v:.2}") } else { "".into() };
     for part in p.parts() {
         let (f, b) = (
             ms(p.get(part, Phase::Forward), steps),
             ms(p.get(part, Phase::Backward), steps),
         );
-        let rest = ms(p.get(part, Phase::Data) + p.get(part, Phase::Update), steps);
-        let sum = f + b + rest;
-        let cell = |v: f64| if v > 0.0 { format!("{v:.2}") } else { "".into() };
+        let sum = f + b + ms(p.get(part, Phase::Data) + p.get(part, Phase::Update), steps);
+        let e = ms(eval.get(part, Phase::Forward), steps);
         out += &format!(
-            "{part:<7} {:>9} {:>9} {:>9.2} {:>6.1}%\n",
+            "{part:<7} {:>9} {:>9} {sum:>9.2} {:>6.1}% {:>10}\n",
             cell(f),
             cell(b),
-            sum,
-            100.0 * sum / total
+            100.0 * sum / total,
+            cell(e)
         );
     }
     for (name, phase) in [
@@ -82,11 +83,14 @@ fn profile_table(p: &Profile, steps: usize) -> String {
         let v = ms(p.phase_total(phase), steps);
         out += &format!("phase {name:<9} {v:>8.2} ms {:>6.1}%\n", 100.0 * v / total);
     }
-    out + &format!("step total      {total:>8.2} ms\n")
+    out + &format!(
+        "step total      {total:>8.2} ms   (evaluation forward {:.2} ms)\n",
+        ms(eval.total(), steps)
+    )
 }
 
-/// The profile as JSON: {part: {"forward": ms, "backward": ms, …}}.
-fn profile_json(p: &Profile, steps: usize) -> serde_json::Value {
+/// The profile as JSON: {part: {"forward": ms, "backward": ms, …, "eval": ms}}.
+fn profile_json((p, eval): &(Profile, Profile), steps: usize) -> serde_json::Value {
     let phases = [
         ("data", Phase::Data),
         ("forward", Phase::Forward),
@@ -96,11 +100,15 @@ fn profile_json(p: &Profile, steps: usize) -> serde_json::Value {
     p.parts()
         .into_iter()
         .map(|part| {
-            let row: serde_json::Map<_, _> = phases
+            let mut row: serde_json::Map<_, _> = phases
                 .iter()
                 .filter(|(_, ph)| !p.get(part, *ph).is_zero())
                 .map(|(name, ph)| (name.to_string(), serde_json::json!(ms(p.get(part, *ph), steps))))
                 .collect();
+            let e = eval.get(part, Phase::Forward);
+            if !e.is_zero() {
+                row.insert("eval".into(), serde_json::json!(ms(e, steps)));
+            }
             (part.to_string(), serde_json::Value::Object(row))
         })
         .collect::<serde_json::Map<_, _>>()
@@ -137,7 +145,12 @@ pub fn run(args: BenchArgs) -> Result<()> {
         for s in 0..args.steps {
             train_step_probed(&mut model, &batch, &sgd, s as u64, &mut profile);
         }
-        profile
+        let mut eval_profile = Profile::default();
+        let x = Tensor::from_vec([n, 1, 28, 28], batch.images.clone());
+        for _ in 0..args.steps {
+            model.forward_probed(x.clone(), Mode::Eval, 0, &mut eval_profile);
+        }
+        (profile, eval_profile)
     });
     let x = Tensor::from_vec([n, 1, 28, 28], batch.images.clone());
     model.forward(x.clone(), Mode::Eval, 0);

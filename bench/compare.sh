@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# nnlab against PyTorch on this CPU: training and evaluation images per second for the same model, step,
+# batch and thread count, alternating the two for --runs rounds and reporting medians and the ratio.
+#
+# Usage: bench/compare.sh [--threads N] [--batch-size N] [--steps N] [--runs N]
+# Installs torch into a throw-away venv (removed on exit); set TORCH_VENV=DIR to use (or keep) one instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+threads=2 batch=256 steps=20 runs=3
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --threads) threads="$2" ;;
+        --batch-size) batch="$2" ;;
+        --steps) steps="$2" ;;
+        --runs) runs="$2" ;;
+        *) echo "bench/compare.sh: unknown argument '$1' (expected --threads, --batch-size, --steps, --runs)" >&2; exit 2 ;;
+    esac
+    shift 2
+done
+
+if [[ -n "${TORCH_VENV:-}" ]]; then
+    venv="$TORCH_VENV"
+else
+    scratch="$(mktemp -d)"
+    trap 'rm -rf "$scratch"' EXIT
+    venv="$scratch/venv"
+fi
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    echo "installing torch into $venv …" >&2
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check torch numpy
+fi
+cargo build --release --quiet
+
+results="$(mktemp)"
+for round in $(seq 1 "$runs"); do
+    echo "round $round/$runs" >&2
+    printf 'nnlab %s\n' "$(target/release/nnlab mnist bench --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
+    printf 'pytorch %s\n' "$("$venv/bin/python" bench/pytorch_reference.py bench --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
+done
+
+torch_version="$("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
+python3 - "$results" "$threads" "$batch" "$steps" "$runs" "$torch_version" <<'EOF'
+import json, statistics, sys
+path, threads, batch, steps, runs, torch_version = sys.argv[1:]
+rows = {"nnlab": [], "pytorch": []}
+for line in open(path):
+    name, payload = line.split(" ", 1)
+    rows[name].append(json.loads(payload))
+med = {n: {k: statistics.median(r[k] for r in rs) for k in ("train_images_per_sec", "eval_images_per_sec")} for n, rs in rows.items()}
+print(f"batch {batch}, {threads} threads, {steps} timed steps, median of {runs} alternating runs (PyTorch {torch_version})")
+print(f"{'':10} {'train img/s':>12} {'eval img/s':>12}")
+for name in ("nnlab", "pytorch"):
+    print(f"{name:10} {med[name]['train_images_per_sec']:12.0f} {med[name]['eval_images_per_sec']:12.0f}")
+ratio = {k: med["nnlab"][k] / med["pytorch"][k] for k in med["nnlab"]}
+print(f"{'ratio':10} {ratio['train_images_per_sec']:11.2f}× {ratio['eval_images_per_sec']:11.2f}×")
+for name in ("nnlab", "pytorch"):
+    print(f"  {name} runs, train: " + ", ".join(f"{r['train_images_per_sec']:.0f}" for r in rows[name])
+          + "; eval: " + ", ".join(f"{r['eval_images_per_sec']:.0f}" for r in rows[name]))
+EOF
+rm -f "$results"
