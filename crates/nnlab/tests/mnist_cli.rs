@@ -184,3 +184,44 @@ fn bad_checkpoints_and_flags_give_one_clear_line() {
             .stderr(predicate::str::contains(message));
     }
 }
+
+#[test]
+fn bench_reports_speeds_and_a_profile_per_layer_as_json_and_text() {
+    let out = nnlab()
+        .args([
+            "mnist",
+            "bench",
+            "--batch-size",
+            "16",
+            "--steps",
+            "2",
+            "--profile",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert!(v["train_images_per_sec"].as_f64().unwrap() > 0.0);
+    assert!(v["eval_images_per_sec"].as_f64().unwrap() > 0.0);
+    let profile = v["profile_ms_per_step"].as_object().unwrap();
+    for layer in ["c1", "c2", "t1", "p1", "c3", "c4", "t2", "p2", "c5", "c6", "gap", "fc"] {
+        let row = &profile[layer];
+        for key in ["forward", "backward", "eval"] {
+            assert!(row[key].as_f64().unwrap() > 0.0, "{layer}.{key} in {row}");
+        }
+    }
+    assert!(profile["sgd"]["update"].as_f64().unwrap() > 0.0);
+    nnlab()
+        .args(["mnist", "bench", "--batch-size", "8", "--steps", "1", "--profile"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("eval fwd").and(predicate::str::contains("phase backward")));
+    nnlab()
+        .args(["mnist", "bench", "--steps", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--steps"));
+}
