@@ -19,18 +19,8 @@ while [[ $# -gt 0 ]]; do
     shift 2
 done
 
-if [[ -n "${TORCH_VENV:-}" ]]; then
-    venv="$TORCH_VENV"
-else
-    scratch="$(mktemp -d)"
-    trap 'rm -rf "$scratch"' EXIT
-    venv="$scratch/venv"
-fi
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
-    echo "installing torch into $venv …" >&2
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check torch numpy
-fi
+source bench/torch_venv.sh
+torch_venv torch numpy
 cargo build --release --quiet
 
 results="$(mktemp)"

@@ -294,6 +294,29 @@ mod tests {
         assert_eq!(y.shape, [2, 10, 1, 1]);
     }
 
+    /// Reductions run in fixed chunk order, so the gradients are bitwise the same on any thread count.
+    #[test]
+    fn gradients_do_not_depend_on_the_thread_count() {
+        let n = 10;
+        let x = Tensor::from_vec(
+            [n, 1, 28, 28],
+            (0..n * 784).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect(),
+        );
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let grads = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            pool.install(|| {
+                let mut net = Cnn::new(7);
+                let out = nll_loss(&net.forward(x.clone(), Mode::Train, 5), &labels);
+                net.backward(out.grad);
+                net.params_mut().into_iter().map(|p| p.grad.clone()).collect::<Vec<_>>()
+            })
+        };
+        let one = grads(1);
+        assert!(one.iter().flatten().any(|g| *g != 0.0));
+        assert_eq!(one, grads(3));
+    }
+
     /// The whole model's gradient against central differences of the loss, in training mode (fixed
     /// dropout masks, batch statistics). For each parameter tensor the directional derivative along a
     /// random unit direction of ±1/√n entries is compared: single coordinates of a ReLU/max-pool network in f32 sit too

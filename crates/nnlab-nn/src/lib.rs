@@ -4,7 +4,9 @@
 //! Layout: NCHW, one image's channels contiguous. Work is split over images with rayon in fixed-size
 //! chunks and partial results are reduced in chunk order, so results are bitwise reproducible. Each
 //! convolution is a matrix product per image on an im2col layout (1×1 convolutions need none) through
-//! the `gemm` crate's SGEMM.
+//! the `gemm` crate's SGEMM. The Conv → ReLU → BatchNorm → Dropout block is fused (`ConvBlock`) and
+//! checked against the four layers run one by one; scratch space lives in per-thread workspaces.
+//! `profile` times each layer of a step, which is where every optimisation here started.
 
 pub mod gemm;
 pub mod init;
