@@ -11,7 +11,7 @@ use crate::{Param, Tensor};
 pub struct Linear {
     /// Weight [outputs, inputs].
     pub weight: Param,
-    /// Bias [outputs].
+    /// Bias, one per output.
     pub bias: Param,
     input: Option<Tensor>,
 }

@@ -90,7 +90,11 @@ mod tests {
 
     #[test]
     fn ties_go_to_the_first_maximum_in_reading_order_as_in_pytorch() {
-        for (window, winner) in [([3.0, 3.0, 3.0, 3.0], 0), ([1.0, 2.0, 2.0, 2.0], 1), ([1.0, 0.0, 4.0, 4.0], 2)] {
+        for (window, winner) in [
+            ([3.0, 3.0, 3.0, 3.0], 0),
+            ([1.0, 2.0, 2.0, 2.0], 1),
+            ([1.0, 0.0, 4.0, 4.0], 2),
+        ] {
             let mut pool = MaxPool2::default();
             pool.forward(Tensor::from_vec([1, 1, 2, 2], window.to_vec()), true);
             let dx = pool.backward(Tensor::from_vec([1, 1, 1, 1], vec![1.0]));

@@ -57,7 +57,7 @@ pub struct TrainArgs {
     /// Engine threads.
     #[arg(long)]
     threads: Option<usize>,
-    /// Output directory (default runs/<UTC timestamp>).
+    /// Output directory (default runs/YYYYMMDD-HHMMSS, UTC).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Continue from a checkpoint (last.safetensors of an earlier run); its recipe is used.
