@@ -22,7 +22,7 @@ pub fn train_step_probed(
     probe: &mut impl Probe,
 ) -> (f64, usize) {
     let x = probe.time("batch", Phase::Data, || {
-        Tensor::from_vec([batch.len(), 1, SIDE, SIDE], batch.images.clone())
+        Tensor::from_slice([batch.len(), 1, SIDE, SIDE], &batch.images)
     });
     let logits = model.forward_probed(x, Mode::Train, step_seed, probe);
     let out = probe.time("loss", Phase::Forward, || nll_loss(&logits, &batch.labels));

@@ -13,25 +13,23 @@ impl GlobalAvgPool {
     pub fn forward(&mut self, x: Tensor) -> Tensor {
         let [n, c, h, w] = x.shape;
         let plane = h * w;
-        let data = x
-            .data
-            .chunks_exact(plane)
-            .map(|p| p.iter().sum::<f32>() / plane as f32)
-            .collect();
+        let mut y = Tensor::zeros([n, c, 1, 1]);
+        for (m, p) in y.data.iter_mut().zip(x.data.chunks_exact(plane)) {
+            *m = p.iter().sum::<f32>() / plane as f32;
+        }
         self.input_shape = Some(x.shape);
-        Tensor::from_vec([n, c, 1, 1], data)
+        y
     }
 
     /// Spreads each ∂L/∂y evenly over its plane.
     pub fn backward(&mut self, dy: Tensor) -> Tensor {
         let shape = self.input_shape.take().expect("backward before forward");
         let plane = shape[2] * shape[3];
-        let data = dy
-            .data
-            .iter()
-            .flat_map(|&d| std::iter::repeat_n(d / plane as f32, plane))
-            .collect();
-        Tensor::from_vec(shape, data)
+        let mut dx = Tensor::zeros(shape);
+        for (p, &d) in dx.data.chunks_exact_mut(plane).zip(&dy.data) {
+            p.fill(d / plane as f32);
+        }
+        dx
     }
 }
 

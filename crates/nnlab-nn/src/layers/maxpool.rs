@@ -7,7 +7,9 @@ use crate::{CHUNK, Tensor};
 /// 2×2 max-pool, stride 2 (odd trailing rows/columns dropped, as PyTorch does).
 #[derive(Debug, Clone, Default)]
 pub struct MaxPool2 {
-    argmax: Option<(Vec<u8>, [usize; 4])>,
+    /// Which of the four won, per output value; kept across steps so its memory is reused.
+    argmax: Vec<u8>,
+    input_shape: Option<[usize; 4]>,
 }
 
 impl MaxPool2 {
@@ -16,10 +18,10 @@ impl MaxPool2 {
         let [n, c, h, w] = x.shape;
         let (oh, ow) = (h / 2, w / 2);
         let mut out = Tensor::zeros([n, c, oh, ow]);
-        let mut arg = vec![0u8; out.data.len()];
+        self.argmax.resize(out.data.len(), 0);
         out.data
             .par_chunks_mut(CHUNK * c * oh * ow)
-            .zip(arg.par_chunks_mut(CHUNK * c * oh * ow))
+            .zip(self.argmax.par_chunks_mut(CHUNK * c * oh * ow))
             .zip(x.data.par_chunks(CHUNK * c * h * w))
             .for_each(|((ys, args), xs)| {
                 for ((y, a), xp) in ys
@@ -40,22 +42,20 @@ impl MaxPool2 {
                     }
                 }
             });
-        if keep {
-            self.argmax = Some((arg, x.shape));
-        }
+        self.input_shape = keep.then_some(x.shape);
         out
     }
 
     /// Routes each ∂L/∂y to its winning input position.
     pub fn backward(&mut self, dy: Tensor) -> Tensor {
-        let (arg, shape) = self.argmax.take().expect("backward before forward");
+        let shape = self.input_shape.take().expect("backward before forward");
         let [_, c, h, w] = shape;
         let (oh, ow) = (h / 2, w / 2);
         let mut dx = Tensor::zeros(shape);
         dx.data
             .par_chunks_mut(CHUNK * c * h * w)
             .zip(dy.data.par_chunks(CHUNK * c * oh * ow))
-            .zip(arg.par_chunks(CHUNK * c * oh * ow))
+            .zip(self.argmax.par_chunks(CHUNK * c * oh * ow))
             .for_each(|((dxs, dys), args)| {
                 for ((dxp, dyp), a) in dxs
                     .chunks_exact_mut(h * w)
