@@ -74,6 +74,15 @@ fn col2im(cols: &[f32], cin: usize, h: usize, w: usize, k: usize, pad: usize, dx
     }
 }
 
+/// The gradient tensor (when there is one) split into the parallel loops' chunks of `CHUNK` images of
+/// `per_image` values each; `None` for every chunk of the `n` images when no gradient is wanted.
+pub(crate) fn image_chunks(dx: Option<&mut Tensor>, n: usize, per_image: usize) -> Vec<Option<&mut [f32]>> {
+    match dx {
+        Some(t) => t.data.chunks_mut(CHUNK * per_image).map(Some).collect(),
+        None => (0..n.div_ceil(CHUNK)).map(|_| None).collect(),
+    }
+}
+
 impl Conv2d {
     /// A convolution with PyTorch's default initialisation.
     pub fn new(cin: usize, cout: usize, k: usize, pad: usize, rng: &mut ChaCha8Rng) -> Self {
@@ -195,29 +204,25 @@ impl Conv2d {
     }
 
     /// ∂L/∂W partial sums (transposed) per chunk of images, and ∂L/∂x into `dx`, for an ordered reduction.
-    pub(crate) fn backward_images(&self, x: &Tensor, dy: &[f32], dx: Option<&mut Tensor>) -> Vec<Vec<f32>> {
+    fn backward_images(&self, x: &Tensor, dy: &[f32], dx: Option<&mut Tensor>) -> Vec<Vec<f32>> {
         let [n, cin, h, w] = x.shape;
         let (oh, ow) = self.output_size(h, w);
         let (per_in, per_out) = (cin * h * w, self.cout * oh * ow);
-        let dx_chunks: Vec<Option<&mut [f32]>> = match dx {
-            Some(t) => t.data.chunks_mut(CHUNK * per_in).map(Some).collect(),
-            None => (0..n.div_ceil(CHUNK)).map(|_| None).collect(),
-        };
-        dx_chunks
+        image_chunks(dx, n, per_in)
             .into_par_iter()
             .zip(x.data.par_chunks(CHUNK * per_in))
             .zip(dy.par_chunks(CHUNK * per_out))
             .map(|((mut dxs, xs), dys)| {
-                let mut dw = vec![0.0; self.weight.len()];
+                let mut dw_t = vec![0.0; self.weight.len()];
                 Workspace::with(|ws| {
                     let len = self.scratch_len(h, w);
                     let [cols, dcols, ..] = ws.buffers([len, len, 0, 0]);
                     for (i, (xi, dyi)) in xs.chunks_exact(per_in).zip(dys.chunks_exact(per_out)).enumerate() {
                         let dxi = dxs.as_deref_mut().map(|d| &mut d[i * per_in..(i + 1) * per_in]);
-                        self.backward_image(xi, h, w, dyi, &mut dw, dxi, cols, dcols);
+                        self.backward_image(xi, h, w, dyi, &mut dw_t, dxi, cols, dcols);
                     }
                 });
-                dw
+                dw_t
             })
             .collect()
     }

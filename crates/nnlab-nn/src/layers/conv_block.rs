@@ -6,6 +6,7 @@
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::layers::conv2d::image_chunks;
 use crate::layers::{BatchNorm2d, Conv2d, Dropout, Mode};
 use crate::workspace::Workspace;
 use crate::{CHUNK, Tensor};
@@ -152,12 +153,17 @@ impl ConvBlock {
             .collect();
         let inv_std = self.bn.record_batch(&mean, &var, count);
         let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-        // Pass 2: y = (γ·(r − μ)·inv_std + β)·mask.
-        let scale: Vec<f32> = (0..c).map(|ch| self.bn.gamma.value[ch] * inv_std[ch]).collect();
-        let shift: Vec<f32> = (0..c).map(|ch| self.bn.beta.value[ch] - mean[ch] * scale[ch]).collect();
+        // Pass 2: y = (γ·(r − μ)·inv_std + β)·keep/(1 − p), as r·scale + shift where kept.
+        let keep_scale = self.dropout.keep_scale();
+        let (scale, shift): (Vec<f32>, Vec<f32>) = (0..c)
+            .map(|ch| {
+                let a = self.bn.gamma.value[ch] * inv_std[ch];
+                (a * keep_scale, (self.bn.beta.value[ch] - mean[ch] * a) * keep_scale)
+            })
+            .unzip();
         let mut out = Tensor::zeros([n, c, oh, ow]);
         self.keep.resize(n * per, 0);
-        let (dropout, keep_scale) = (&self.dropout, self.dropout.keep_scale());
+        let dropout = &self.dropout;
         out.data
             .par_chunks_mut(CHUNK * per)
             .zip(self.activations.par_chunks(CHUNK * per))
@@ -172,7 +178,7 @@ impl ConvBlock {
                 {
                     dropout.image_keep(seed, chunk * CHUNK + j, keep);
                     for ch in 0..c {
-                        let (a, b) = (scale[ch] * keep_scale, shift[ch] * keep_scale);
+                        let (a, b) = (scale[ch], shift[ch]);
                         let range = ch * plane..(ch + 1) * plane;
                         let (y, r, keep) = (&mut y[range.clone()], &r[range.clone()][..plane], &keep[range][..plane]);
                         for i in 0..plane {
@@ -244,12 +250,8 @@ impl ConvBlock {
         let [_, cin, h, w] = x.shape;
         let per_in = cin * h * w;
         let mut dx = need_input_grad.then(|| Tensor::zeros(x.shape));
-        let dx_chunks: Vec<Option<&mut [f32]>> = match dx.as_mut() {
-            Some(t) => t.data.chunks_mut(CHUNK * per_in).map(Some).collect(),
-            None => (0..n.div_ceil(CHUNK)).map(|_| None).collect(),
-        };
         let conv = &self.conv;
-        let partials: Vec<Vec<f32>> = dx_chunks
+        let partials: Vec<Vec<f32>> = image_chunks(dx.as_mut(), n, per_in)
             .into_par_iter()
             .zip(x.data.par_chunks(CHUNK * per_in))
             .zip(dy.data.par_chunks(CHUNK * per))

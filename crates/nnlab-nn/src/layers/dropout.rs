@@ -12,7 +12,8 @@ use crate::{CHUNK, Tensor};
 pub struct Dropout {
     /// Probability of zeroing a value.
     pub p: f32,
-    mask: Option<Vec<f32>>,
+    /// Keep flags (1 kept, 0 dropped) of the last training forward.
+    keep: Option<Vec<u8>>,
 }
 
 /// SplitMix64: a tiny, fast, well-mixed generator, enough for dropout masks.
@@ -28,7 +29,7 @@ impl Dropout {
     /// A dropout layer.
     pub fn new(p: f32) -> Self {
         assert!((0.0..1.0).contains(&p), "dropout probability must be in [0, 1)");
-        Self { p, mask: None }
+        Self { p, keep: None }
     }
 
     /// Which values of image `image` survive under `seed`: 1 kept, 0 dropped.
@@ -48,49 +49,39 @@ impl Dropout {
         1.0 / (1.0 - self.p)
     }
 
-    /// The training mask of image `image` under `seed`: 1/(1 − p) where kept, 0 where dropped.
-    pub fn image_mask(&self, seed: u64, image: usize, mask: &mut [f32]) {
-        let mut keep = vec![0u8; mask.len()];
-        self.image_keep(seed, image, &mut keep);
-        let scale = self.keep_scale();
-        mask.iter_mut().zip(keep).for_each(|(m, k)| *m = k as f32 * scale);
-    }
-
     /// Applies the mask in place (training) or nothing (evaluation).
     pub fn forward(&mut self, mut x: Tensor, mode: Mode, seed: u64) -> Tensor {
         if mode == Mode::Eval || self.p == 0.0 {
-            self.mask = None;
+            self.keep = None;
             return x;
         }
         let per = x.per_image();
-        let mut mask = vec![0.0f32; x.data.len()];
-        mask.par_chunks_mut(CHUNK * per).enumerate().for_each(|(chunk, masks)| {
-            for (j, m) in masks.chunks_exact_mut(per).enumerate() {
-                self.image_mask(seed, chunk * CHUNK + j, m);
+        let mut keep = vec![0u8; x.data.len()];
+        keep.par_chunks_mut(CHUNK * per).enumerate().for_each(|(chunk, flags)| {
+            for (j, k) in flags.chunks_exact_mut(per).enumerate() {
+                self.image_keep(seed, chunk * CHUNK + j, k);
             }
         });
-        x.data
-            .par_chunks_mut(1 << 14)
-            .zip(mask.par_chunks(1 << 14))
-            .for_each(|(x, m)| {
-                x.iter_mut().zip(m).for_each(|(x, m)| *x *= m);
-            });
-        self.mask = Some(mask);
+        scale_where_kept(&mut x.data, &keep, self.keep_scale());
+        self.keep = Some(keep);
         x
     }
 
     /// ∂L/∂x = ∂L/∂y · mask.
     pub fn backward(&mut self, mut dy: Tensor) -> Tensor {
-        if let Some(mask) = self.mask.take() {
-            dy.data
-                .par_chunks_mut(1 << 14)
-                .zip(mask.par_chunks(1 << 14))
-                .for_each(|(d, m)| {
-                    d.iter_mut().zip(m).for_each(|(d, m)| *d *= m);
-                });
+        if let Some(keep) = self.keep.take() {
+            scale_where_kept(&mut dy.data, &keep, self.keep_scale());
         }
         dy
     }
+}
+
+/// values · keep · scale, elementwise.
+fn scale_where_kept(values: &mut [f32], keep: &[u8], scale: f32) {
+    values
+        .par_chunks_mut(1 << 14)
+        .zip(keep.par_chunks(1 << 14))
+        .for_each(|(v, k)| v.iter_mut().zip(k).for_each(|(v, &k)| *v *= k as f32 * scale));
 }
 
 #[cfg(test)]

@@ -44,6 +44,14 @@ fn pipeline_rate(split: &std::sync::Arc<nnlab_mnist::Split>, batch_size: usize, 
     (batches as f64 / t.elapsed().as_secs_f64(), batches)
 }
 
+/// The phases of a training step, as the profile names them.
+const PHASES: [(&str, Phase); 4] = [
+    ("data", Phase::Data),
+    ("forward", Phase::Forward),
+    ("backward", Phase::Backward),
+    ("update", Phase::Update),
+];
+
 /// Milliseconds per step.
 fn ms(d: std::time::Duration, steps: usize) -> f64 {
     d.as_secs_f64() * 1e3 / steps as f64
@@ -74,12 +82,7 @@ fn profile_table((p, eval): &(Profile, Profile), steps: usize) -> String {
             cell(e)
         );
     }
-    for (name, phase) in [
-        ("data", Phase::Data),
-        ("forward", Phase::Forward),
-        ("backward", Phase::Backward),
-        ("update", Phase::Update),
-    ] {
+    for (name, phase) in PHASES {
         let v = ms(p.phase_total(phase), steps);
         out += &format!("phase {name:<9} {v:>8.2} ms {:>6.1}%\n", 100.0 * v / total);
     }
@@ -91,16 +94,10 @@ fn profile_table((p, eval): &(Profile, Profile), steps: usize) -> String {
 
 /// The profile as JSON: {part: {"forward": ms, "backward": ms, …, "eval": ms}}.
 fn profile_json((p, eval): &(Profile, Profile), steps: usize) -> serde_json::Value {
-    let phases = [
-        ("data", Phase::Data),
-        ("forward", Phase::Forward),
-        ("backward", Phase::Backward),
-        ("update", Phase::Update),
-    ];
     p.parts()
         .into_iter()
         .map(|part| {
-            let mut row: serde_json::Map<_, _> = phases
+            let mut row: serde_json::Map<_, _> = PHASES
                 .iter()
                 .filter(|(_, ph)| !p.get(part, *ph).is_zero())
                 .map(|(name, ph)| (name.to_string(), serde_json::json!(ms(p.get(part, *ph), steps))))
@@ -140,19 +137,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
         train_step(&mut model, &batch, &sgd, s as u64);
     }
     let train = (args.steps * n) as f64 / t.elapsed().as_secs_f64();
+    let x = Tensor::from_slice([n, 1, 28, 28], &batch.images);
     let profile = args.profile.then(|| {
         let mut profile = Profile::default();
         for s in 0..args.steps {
             train_step_probed(&mut model, &batch, &sgd, s as u64, &mut profile);
         }
         let mut eval_profile = Profile::default();
-        let x = Tensor::from_vec([n, 1, 28, 28], batch.images.clone());
         for _ in 0..args.steps {
             model.forward_probed(x.clone(), Mode::Eval, 0, &mut eval_profile);
         }
         (profile, eval_profile)
     });
-    let x = Tensor::from_vec([n, 1, 28, 28], batch.images.clone());
     model.forward(x.clone(), Mode::Eval, 0);
     let t = Instant::now();
     for _ in 0..args.steps {
