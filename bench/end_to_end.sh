@@ -6,7 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=2
-if [[ "${1:-}" == --threads ]]; then threads="$2"; fi
+case "${1:-}" in
+    "") ;;
+    --threads) threads="${2:?bench/end_to_end.sh: --threads needs a number}" ;;
+    *) echo "bench/end_to_end.sh: unknown argument '$1' (expected --threads N)" >&2; exit 2 ;;
+esac
 export MNIST_DIR="${MNIST_DIR:-../shared/mnist}"
 
 source bench/torch_venv.sh
