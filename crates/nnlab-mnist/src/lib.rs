@@ -9,5 +9,6 @@ pub use data::{DataError, Mnist, Split};
 pub mod model;
 pub mod preprocess;
 
-pub use model::Cnn;
+pub use model::{check_for_mnist, seed_model};
+pub use nnlab_model::{ModelSpec, Network};
 pub mod training;

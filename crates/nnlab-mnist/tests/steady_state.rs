@@ -1,9 +1,9 @@
 //! Once warm, a training step allocates no tensor memory: every buffer comes back from the pool that
 //! dropped tensors feed. (Its own test binary, so no other test allocates meanwhile.)
 
-use nnlab_mnist::Cnn;
 use nnlab_mnist::data::batches::Batch;
 use nnlab_mnist::training::train_step;
+use nnlab_mnist::{Network, seed_model};
 use nnlab_nn::{Sgd, Tensor};
 
 #[test]
@@ -14,7 +14,7 @@ fn training_steps_after_the_first_allocate_no_tensors() {
         images: (0..n * 784).map(|i| ((i * 31) % 97) as f32 / 97.0).collect(),
         labels: (0..n).map(|i| (i % 10) as u8).collect(),
     };
-    let mut model = Cnn::new(3);
+    let mut model = Network::new(&seed_model(), 3);
     let sgd = Sgd {
         lr: 0.01,
         momentum: 0.9,

@@ -18,7 +18,10 @@ pub mod profile;
 pub mod tensor;
 mod workspace;
 
-pub use layers::{BatchNorm2d, Conv2d, ConvBlock, Dropout, GlobalAvgPool, Linear, MaxPool2, Mode, Relu, nll_loss};
+pub use layers::{
+    AvgPool2d, BatchNorm2d, BlockOrder, Conv2d, ConvBlock, ConvOptions, Dropout, GlobalAvgPool, Linear, MaxPool2d,
+    Mode, Relu, nll_loss,
+};
 pub use optim::{Sgd, StepLr};
 pub use param::Param;
 pub use profile::{NoProbe, Phase, Probe, Profile};

@@ -19,7 +19,7 @@ pub enum Phase {
 /// Receives the wall time of each timed piece of work.
 pub trait Probe {
     /// Runs `work`, attributing its wall time to `part` in `phase`.
-    fn time<T>(&mut self, part: &'static str, phase: Phase, work: impl FnOnce() -> T) -> T;
+    fn time<T>(&mut self, part: &str, phase: Phase, work: impl FnOnce() -> T) -> T;
 }
 
 /// A probe that times nothing.
@@ -28,7 +28,7 @@ pub struct NoProbe;
 
 impl Probe for NoProbe {
     #[inline(always)]
-    fn time<T>(&mut self, _: &'static str, _: Phase, work: impl FnOnce() -> T) -> T {
+    fn time<T>(&mut self, _: &str, _: Phase, work: impl FnOnce() -> T) -> T {
         work()
     }
 }
@@ -36,17 +36,17 @@ impl Probe for NoProbe {
 /// Summed wall time per (part, phase), parts in the order first seen.
 #[derive(Debug, Clone, Default)]
 pub struct Profile {
-    entries: Vec<(&'static str, Phase, Duration)>,
+    entries: Vec<(String, Phase, Duration)>,
 }
 
 impl Probe for Profile {
-    fn time<T>(&mut self, part: &'static str, phase: Phase, work: impl FnOnce() -> T) -> T {
+    fn time<T>(&mut self, part: &str, phase: Phase, work: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let out = work();
         let spent = start.elapsed();
         match self.entries.iter_mut().find(|(p, ph, _)| *p == part && *ph == phase) {
             Some(entry) => entry.2 += spent,
-            None => self.entries.push((part, phase, spent)),
+            None => self.entries.push((part.to_string(), phase, spent)),
         }
         out
     }
@@ -54,10 +54,10 @@ impl Probe for Profile {
 
 impl Profile {
     /// Parts in the order first seen.
-    pub fn parts(&self) -> Vec<&'static str> {
-        let mut parts: Vec<&'static str> = Vec::new();
+    pub fn parts(&self) -> Vec<&str> {
+        let mut parts: Vec<&str> = Vec::new();
         for (p, _, _) in &self.entries {
-            if !parts.contains(p) {
+            if !parts.contains(&p.as_str()) {
                 parts.push(p);
             }
         }

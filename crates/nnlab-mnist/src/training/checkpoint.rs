@@ -1,15 +1,18 @@
-//! Checkpoints as safetensors, with the tensor names and shapes of the PyTorch reference model (so a
-//! checkpoint loads into it unchanged), plus the optimizer's momentum buffers and the run's progress.
+//! Checkpoints as safetensors, with the tensor names and shapes of the PyTorch module of the same model
+//! file (so a checkpoint loads into it unchanged), the optimizer's momentum buffers, the run's progress,
+//! and the model file's text in the metadata: a checkpoint describes itself. A plain PyTorch state_dict
+//! (saved with `safetensors.torch.save_file`) loads too, given its model.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use nnlab_model::{ModelError, ModelSpec, Network};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use thiserror::Error;
 
 use super::config::TrainConfig;
 use super::metrics::EpochRecord;
-use crate::model::Cnn;
+use crate::model::{check_for_mnist, seed_model};
 
 /// Why a checkpoint could not be written or read.
 #[derive(Debug, Error)]
@@ -30,27 +33,31 @@ pub enum CheckpointError {
         /// What is wrong.
         reason: String,
     },
-    /// A tensor the model needs is absent.
-    #[error("{path}: tensor '{name}' is missing (not a checkpoint of this model)")]
-    Missing {
+    /// The tensors do not fit the model: every missing, mis-shaped and unexpected tensor, named.
+    #[error("{path}: does not fit the model '{model}': {problems}")]
+    Mismatch {
         /// The file.
         path: PathBuf,
-        /// Tensor name.
-        name: String,
+        /// The model's name.
+        model: String,
+        /// The problems, joined.
+        problems: String,
     },
-    /// A tensor has another shape or type than the model's.
-    #[error("{path}: tensor '{name}' has shape {found:?} ({dtype}), the model needs {expected:?} (F32)")]
-    Shape {
+    /// The model (from the metadata or given) cannot be used.
+    #[error("{path}: {source}")]
+    Model {
         /// The file.
         path: PathBuf,
-        /// Tensor name.
-        name: String,
-        /// Shape the model needs.
-        expected: Vec<usize>,
-        /// Shape found.
-        found: Vec<usize>,
-        /// Type found.
-        dtype: String,
+        /// What is wrong with the model.
+        source: ModelError,
+    },
+    /// A state_dict without a model description, and no model given.
+    #[error(
+        "{path}: holds no model description (a plain state_dict?): pass --model NAME|FILE to say which model it is"
+    )]
+    NoModel {
+        /// The file.
+        path: PathBuf,
     },
 }
 
@@ -58,7 +65,7 @@ pub enum CheckpointError {
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
     /// The network, running statistics and momentum buffers included.
-    pub model: Cnn,
+    pub model: Network,
     /// Epochs completed.
     pub epoch: usize,
     /// Optimizer steps taken.
@@ -74,7 +81,7 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
 }
 
 /// Every tensor of the model as (name, dtype, shape, bytes), PyTorch names, then momentum buffers.
-fn tensors(model: &mut Cnn) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
+fn tensors(model: &mut Network) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
     let mut out = Vec::new();
     let mut momentum = Vec::new();
     for (name, p) in model.named_params_mut() {
@@ -89,19 +96,19 @@ fn tensors(model: &mut Cnn) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
     for (prefix, bn) in model.batch_norms_mut() {
         let c = bn.running_mean.len();
         out.push((
-            format!("{prefix}.2.running_mean"),
+            format!("{prefix}.running_mean"),
             Dtype::F32,
             vec![c],
             f32_bytes(&bn.running_mean),
         ));
         out.push((
-            format!("{prefix}.2.running_var"),
+            format!("{prefix}.running_var"),
             Dtype::F32,
             vec![c],
             f32_bytes(&bn.running_var),
         ));
         out.push((
-            format!("{prefix}.2.num_batches_tracked"),
+            format!("{prefix}.num_batches_tracked"),
             Dtype::I64,
             vec![],
             bn.batches_tracked.to_le_bytes().to_vec(),
@@ -125,7 +132,9 @@ impl Checkpoint {
             })
             .collect();
         let mut meta = HashMap::new();
-        meta.insert("format".to_string(), "nnlab-mnist-cnn-v1".to_string());
+        meta.insert("format".to_string(), "nnlab-model-v1".to_string());
+        meta.insert("model".to_string(), self.model.spec().source.clone());
+        meta.insert("model_name".to_string(), self.model.spec().name.clone());
         meta.insert("epoch".to_string(), self.epoch.to_string());
         meta.insert("step".to_string(), self.step.to_string());
         meta.insert(
@@ -149,17 +158,37 @@ impl Checkpoint {
         })
     }
 
-    /// Reads and validates a checkpoint: every tensor present with the model's shape.
-    pub fn load(path: &Path) -> Result<Checkpoint, CheckpointError> {
+    /// Reads and validates a checkpoint: the model from `model` when given, else from the checkpoint's
+    /// own description; every tensor present with the model's shape and no tensor the model lacks.
+    pub fn load(path: &Path, model: Option<&ModelSpec>) -> Result<Checkpoint, CheckpointError> {
         let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::from_bytes(path, &bytes)
+        Self::from_bytes(path, &bytes, model)
     }
 
-    /// Parses checkpoint bytes; `path` is used in messages.
-    pub fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
+    /// The model a checkpoint describes: its own text, or RECIPE.md's CNN for checkpoints written before
+    /// models were files (format `nnlab-mnist-cnn-v1`).
+    fn described_model(path: &Path, meta: &HashMap<String, String>) -> Result<ModelSpec, CheckpointError> {
+        let model_err = |source| CheckpointError::Model {
+            path: path.to_path_buf(),
+            source,
+        };
+        match (meta.get("model"), meta.get("format").map(String::as_str)) {
+            (Some(text), _) => {
+                let name = meta.get("model_name").cloned().unwrap_or_else(|| "checkpoint".into());
+                ModelSpec::parse(&name, &format!("the model in {}", path.display()), text).map_err(model_err)
+            }
+            (None, Some("nnlab-mnist-cnn-v1")) => Ok(seed_model()),
+            (None, _) => Err(CheckpointError::NoModel {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+
+    /// Parses checkpoint bytes; `path` is used in messages; `model` overrides the checkpoint's own.
+    pub fn from_bytes(path: &Path, bytes: &[u8], model: Option<&ModelSpec>) -> Result<Checkpoint, CheckpointError> {
         let format_err = |reason: String| CheckpointError::Format {
             path: path.to_path_buf(),
             reason,
@@ -167,31 +196,59 @@ impl Checkpoint {
         let st = SafeTensors::deserialize(bytes).map_err(|e| format_err(e.to_string()))?;
         let (_, metadata) = SafeTensors::read_metadata(bytes).map_err(|e| format_err(e.to_string()))?;
         let meta = metadata.metadata().clone().unwrap_or_default();
-        let mut model = Cnn::new(0);
+        let spec = match model {
+            Some(m) => m.clone(),
+            None => Self::described_model(path, &meta)?,
+        };
+        check_for_mnist(&spec).map_err(|source| CheckpointError::Model {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut model = Network::new(&spec, 0);
         let expected = tensors(&mut model);
         let mut values: HashMap<String, Vec<u8>> = HashMap::new();
+        let (mut missing, mut misshaped) = (Vec::new(), Vec::new());
         for (name, dtype, shape, _) in &expected {
             let optional = name.starts_with("optimizer.");
             let view = match st.tensor(name) {
                 Ok(v) => v,
                 Err(_) if optional => continue,
                 Err(_) => {
-                    return Err(CheckpointError::Missing {
-                        path: path.to_path_buf(),
-                        name: name.clone(),
-                    });
+                    missing.push(name.clone());
+                    continue;
                 }
             };
             if view.dtype() != *dtype || view.shape() != shape.as_slice() {
-                return Err(CheckpointError::Shape {
-                    path: path.to_path_buf(),
-                    name: name.clone(),
-                    expected: shape.clone(),
-                    found: view.shape().to_vec(),
-                    dtype: format!("{:?}", view.dtype()),
-                });
+                misshaped.push(format!(
+                    "{name} is {:?} {:?}, the model needs {dtype:?} {shape:?}",
+                    view.dtype(),
+                    view.shape()
+                ));
+                continue;
             }
             values.insert(name.clone(), view.data().to_vec());
+        }
+        let mut unexpected: Vec<String> = st
+            .names()
+            .into_iter()
+            .filter(|n| !n.starts_with("optimizer.") && !expected.iter().any(|(e, ..)| e == n))
+            .map(str::to_string)
+            .collect();
+        unexpected.sort();
+        if !(missing.is_empty() && misshaped.is_empty() && unexpected.is_empty()) {
+            let mut problems = Vec::new();
+            if !missing.is_empty() {
+                problems.push(format!("missing {}", missing.join(", ")));
+            }
+            problems.extend(misshaped);
+            if !unexpected.is_empty() {
+                problems.push(format!("not in the model: {}", unexpected.join(", ")));
+            }
+            return Err(CheckpointError::Mismatch {
+                path: path.to_path_buf(),
+                model: spec.name.clone(),
+                problems: problems.join("; "),
+            });
         }
         let floats = |b: &[u8]| {
             b.chunks_exact(4)
@@ -205,9 +262,9 @@ impl Checkpoint {
             }
         }
         for (prefix, bn) in model.batch_norms_mut() {
-            bn.running_mean = floats(&values[&format!("{prefix}.2.running_mean")]);
-            bn.running_var = floats(&values[&format!("{prefix}.2.running_var")]);
-            let t = &values[&format!("{prefix}.2.num_batches_tracked")];
+            bn.running_mean = floats(&values[&format!("{prefix}.running_mean")]);
+            bn.running_var = floats(&values[&format!("{prefix}.running_var")]);
+            let t = &values[&format!("{prefix}.num_batches_tracked")];
             bn.batches_tracked = i64::from_le_bytes(t[..8].try_into().expect("8 bytes"));
         }
         let number = |key: &str| meta.get(key).and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -233,12 +290,16 @@ impl Checkpoint {
 mod tests {
     use super::*;
 
+    fn bn<'a>(m: &'a mut Network, key: &str) -> &'a mut nnlab_nn::BatchNorm2d {
+        m.batch_norms_mut().into_iter().find(|(k, _)| k == key).unwrap().1
+    }
+
     #[test]
-    fn round_trips_every_tensor_and_rejects_damage() {
-        let mut model = Cnn::new(4);
-        model.c3.bn.running_var[2] = 0.25;
-        model.c3.bn.batches_tracked = 17;
-        model.fc.weight.velocity[3] = 0.5;
+    fn round_trips_every_tensor_with_its_model_and_rejects_damage() {
+        let mut model = Network::new(&seed_model(), 4);
+        bn(&mut model, "convblock4.2").running_var[2] = 0.25;
+        bn(&mut model, "convblock4.2").batches_tracked = 17;
+        model.named_params_mut().last_mut().unwrap().1.velocity[3] = 0.5;
         let mut ck = Checkpoint {
             model,
             epoch: 3,
@@ -247,15 +308,52 @@ mod tests {
             records: Vec::new(),
         };
         let bytes = ck.to_bytes();
-        let mut back = Checkpoint::from_bytes(Path::new("x"), &bytes).unwrap();
+        let mut back = Checkpoint::from_bytes(Path::new("x"), &bytes, None).unwrap();
+        assert_eq!(back.model.spec(), ck.model.spec(), "the model travels in the metadata");
         assert_eq!((back.epoch, back.step), (3, 700));
-        assert_eq!(back.model.c3.bn.running_var[2], 0.25);
-        assert_eq!(back.model.c3.bn.batches_tracked, 17);
-        assert_eq!(back.model.fc.weight.velocity[3], 0.5);
+        assert_eq!(bn(&mut back.model, "convblock4.2").running_var[2], 0.25);
+        assert_eq!(bn(&mut back.model, "convblock4.2").batches_tracked, 17);
+        assert_eq!(back.model.named_params_mut().last().unwrap().1.velocity[3], 0.5);
         let a: Vec<Vec<f32>> = ck.model.params_mut().iter().map(|p| p.value.clone()).collect();
         let b: Vec<Vec<f32>> = back.model.params_mut().iter().map(|p| p.value.clone()).collect();
         assert_eq!(a, b);
-        let err = Checkpoint::from_bytes(Path::new("x"), &bytes[..bytes.len() / 2]).unwrap_err();
+        let err = Checkpoint::from_bytes(Path::new("x"), &bytes[..bytes.len() / 2], None).unwrap_err();
         assert!(matches!(err, CheckpointError::Format { .. }), "{err}");
+    }
+
+    #[test]
+    fn another_models_tensors_are_named_one_by_one() {
+        let mut ck = Checkpoint {
+            model: Network::new(&seed_model(), 1),
+            epoch: 1,
+            step: 1,
+            config: None,
+            records: Vec::new(),
+        };
+        let bytes = ck.to_bytes();
+        let other = nnlab_model::shipped("separable").unwrap();
+        let err = Checkpoint::from_bytes(Path::new("ck"), &bytes, Some(&other))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("ck: does not fit the model 'separable': missing stem.0.weight, stem.1.weight"),
+            "{err}"
+        );
+        assert!(
+            err.contains("not in the model: convblock1.0.weight, convblock1.2.bias"),
+            "{err}"
+        );
+        let narrower = ModelSpec::parse(
+            "narrow",
+            "n",
+            &seed_model()
+                .source
+                .replace("Linear(32, 10)", "Linear(32, 10, bias=False)"),
+        )
+        .unwrap();
+        let err = Checkpoint::from_bytes(Path::new("ck"), &bytes, Some(&narrower))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "ck: does not fit the model 'narrow': not in the model: fc.bias");
     }
 }

@@ -36,9 +36,16 @@ pub enum Schedule {
     },
 }
 
-/// Everything that determines a training run.
+fn seed_model_name() -> String {
+    "seed".into()
+}
+
+/// Everything that determines a training run (with the model, whose text every checkpoint carries).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
+    /// Name of the model trained (runs from before model files trained the seed model).
+    #[serde(default = "seed_model_name")]
+    pub model: String,
     /// Which recipe the values came from.
     pub recipe: Recipe,
     /// Epochs.
@@ -69,6 +76,7 @@ impl TrainConfig {
     /// The values of a named recipe.
     pub fn recipe(recipe: Recipe) -> Self {
         let seed_recipe = Self {
+            model: seed_model_name(),
             recipe,
             epochs: 19,
             batch_size: 256,

@@ -6,16 +6,16 @@ use nnlab_nn::{Mode, NoProbe, Phase, Probe, Sgd, Tensor, nll_loss};
 
 use crate::data::batches::{Batch, EpochPlan, Prefetcher};
 use crate::data::{CLASSES, SIDE, Split};
-use crate::model::Cnn;
+use nnlab_model::Network;
 
 /// Forward, loss, backward and SGD update on one batch; returns (mean loss, correct predictions).
-pub fn train_step(model: &mut Cnn, batch: &Batch, sgd: &Sgd, step_seed: u64) -> (f64, usize) {
+pub fn train_step(model: &mut Network, batch: &Batch, sgd: &Sgd, step_seed: u64) -> (f64, usize) {
     train_step_probed(model, batch, sgd, step_seed, &mut NoProbe)
 }
 
 /// `train_step`, reporting the wall time of each layer and phase to `probe`.
 pub fn train_step_probed(
-    model: &mut Cnn,
+    model: &mut Network,
     batch: &Batch,
     sgd: &Sgd,
     step_seed: u64,
@@ -51,7 +51,7 @@ pub struct Evaluation {
 }
 
 /// Evaluates `model` on `split` (test transform, running BN statistics, no dropout).
-pub fn evaluate(model: &mut Cnn, split: &Arc<Split>, batch_size: usize) -> Evaluation {
+pub fn evaluate(model: &mut Network, split: &Arc<Split>, batch_size: usize) -> Evaluation {
     let plan = EpochPlan::eval(split.len(), batch_size);
     let (mut loss_sum, mut predictions, mut probabilities) = (0.0, Vec::with_capacity(split.len()), Vec::new());
     for batch in Prefetcher::start(Arc::clone(split), plan, 1, 2) {

@@ -13,7 +13,7 @@ use super::schedule::learning_rate;
 use super::step::{evaluate, train_step};
 use crate::data::batches::{EpochPlan, Prefetcher};
 use crate::data::{Mnist, Split};
-use crate::model::Cnn;
+use nnlab_model::{ModelSpec, Network};
 
 /// Running numbers of the current epoch.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -64,10 +64,11 @@ fn step_seed(seed: u64, step: usize) -> u64 {
     seed.wrapping_mul(0xA24B_AED4_963E_E407) ^ (step as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25)
 }
 
-/// Trains from scratch (or from `resume`) to `config.epochs`, calling `on_event` as it goes.
-/// Returns the final state. Stops early with the callback's error.
+/// Trains `model` from scratch (or the model of `resume` from where it stopped) to `config.epochs`,
+/// calling `on_event` as it goes. Returns the final state. Stops early with the callback's error.
 pub fn train<E>(
     config: &TrainConfig,
+    model: &ModelSpec,
     data: &Mnist,
     resume: Option<Checkpoint>,
     on_event: &mut dyn FnMut(TrainEvent) -> Result<(), E>,
@@ -81,7 +82,7 @@ pub fn train<E>(
         None => data.test.clone(),
     });
     let mut state = resume.unwrap_or_else(|| Checkpoint {
-        model: Cnn::new(config.seed),
+        model: Network::new(model, config.seed),
         epoch: 0,
         step: 0,
         config: Some(config.clone()),

@@ -1,4 +1,5 @@
-//! 2-D convolution, stride 1, zero padding, no bias: a matrix product per image on an im2col layout.
+//! 2-D convolution with zero padding, stride, dilation, groups and an optional bias: a matrix product per
+//! image (and group) on an im2col layout. Pointwise (1×1, stride 1, no padding) convolutions need no im2col.
 
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -8,70 +9,141 @@ use crate::init::uniform_fan_in;
 use crate::workspace::Workspace;
 use crate::{CHUNK, Param, Tensor};
 
+/// A convolution's settings besides its channels and kernel size (PyTorch's `Conv2d` keywords).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvOptions {
+    /// Step between output positions.
+    pub stride: usize,
+    /// Zero padding on every side.
+    pub pad: usize,
+    /// Spacing of the kernel's taps.
+    pub dilation: usize,
+    /// Channel groups (`cin` for a depthwise convolution).
+    pub groups: usize,
+    /// Whether there is a bias per output channel.
+    pub bias: bool,
+}
+
+impl Default for ConvOptions {
+    fn default() -> Self {
+        Self {
+            stride: 1,
+            pad: 0,
+            dilation: 1,
+            groups: 1,
+            bias: false,
+        }
+    }
+}
+
 /// A k×k convolution from `cin` to `cout` channels.
 #[derive(Debug, Clone)]
 pub struct Conv2d {
-    /// Weight, shape [cout, cin, k, k].
+    /// Weight, shape [cout, cin/groups, k, k].
     pub weight: Param,
+    /// Bias, shape [cout], when the convolution has one.
+    pub bias: Option<Param>,
     cin: usize,
     cout: usize,
     k: usize,
-    pad: usize,
+    opts: ConvOptions,
     input: Option<Tensor>,
 }
 
-/// The output columns `lo..hi` whose input column `ox + kx − pad` lies inside a row of width `w`.
-fn valid_columns(w: usize, ow: usize, kx: usize, pad: usize) -> (usize, usize) {
-    let lo = pad.saturating_sub(kx);
-    let hi = (w + pad).saturating_sub(kx).min(ow);
-    (lo, hi.max(lo))
+/// Where one kernel tap reads: the geometry im2col and col2im share.
+#[derive(Debug, Clone, Copy)]
+struct Geometry {
+    cin: usize,
+    h: usize,
+    w: usize,
+    k: usize,
+    stride: usize,
+    pad: usize,
+    dilation: usize,
+    oh: usize,
+    ow: usize,
+}
+
+impl Geometry {
+    /// The outputs `lo..hi` along an axis of length `n` (output length `on`) whose input position
+    /// `o·stride + offset − pad` lies inside the axis.
+    fn valid(&self, n: usize, on: usize, offset: usize) -> (usize, usize) {
+        let lo = if offset >= self.pad {
+            0
+        } else {
+            (self.pad - offset).div_ceil(self.stride)
+        };
+        let hi = if n + self.pad > offset {
+            ((n - 1 + self.pad - offset) / self.stride + 1).min(on)
+        } else {
+            0
+        };
+        (lo, hi.max(lo))
+    }
+
+    /// Calls `f(tap, oy, lo, hi, start)` for every kernel tap (row of the columns) and output row: the
+    /// outputs `lo..hi` of that row read the input from index `start` on (stepping by the stride), and
+    /// `start` is `None` when the row's input row lies in the padding.
+    #[inline(always)]
+    fn for_each_row(&self, mut f: impl FnMut(usize, usize, usize, usize, Option<usize>)) {
+        let (k, d, s) = (self.k, self.dilation, self.stride);
+        for c in 0..self.cin {
+            for ky in 0..k {
+                for kx in 0..k {
+                    let tap = (c * k + ky) * k + kx;
+                    let (lo, hi) = self.valid(self.w, self.ow, kx * d);
+                    for oy in 0..self.oh {
+                        let iy = oy * s + ky * d;
+                        let src = (iy >= self.pad && iy - self.pad < self.h)
+                            .then(|| c * self.h * self.w + (iy - self.pad) * self.w + lo * s + kx * d - self.pad);
+                        f(tap, oy, lo, hi, src);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Unfolds one image [cin, h, w] into columns [cin·k·k, oh·ow].
-fn im2col(x: &[f32], cin: usize, h: usize, w: usize, k: usize, pad: usize, cols: &mut [f32]) {
-    let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
-    for c in 0..cin {
-        let plane = &x[c * h * w..][..h * w];
-        for ky in 0..k {
-            for kx in 0..k {
-                let row = &mut cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
-                let (lo, hi) = valid_columns(w, ow, kx, pad);
-                for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
-                    let iy = oy + ky;
-                    if iy < pad || iy >= h + pad {
-                        out.fill(0.0);
-                        continue;
+fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
+    let (p, ow, s) = (g.oh * g.ow, g.ow, g.stride);
+    g.for_each_row(|tap, oy, lo, hi, src| {
+        let out = &mut cols[tap * p + oy * ow..][..ow];
+        match src {
+            None => out.fill(0.0),
+            Some(start) => {
+                out[..lo].fill(0.0);
+                out[hi..].fill(0.0);
+                if s == 1 {
+                    out[lo..hi].copy_from_slice(&x[start..start + hi - lo]);
+                } else {
+                    for (j, o) in out[lo..hi].iter_mut().enumerate() {
+                        *o = x[start + j * s];
                     }
-                    let src = &plane[(iy - pad) * w..][..w];
-                    out[..lo].fill(0.0);
-                    out[hi..].fill(0.0);
-                    out[lo..hi].copy_from_slice(&src[lo + kx - pad..hi + kx - pad]);
                 }
             }
         }
-    }
+    });
 }
 
 /// Folds columns back into an image, adding into `dx` (which starts at zero): the adjoint of `im2col`.
-fn col2im(cols: &[f32], cin: usize, h: usize, w: usize, k: usize, pad: usize, dx: &mut [f32]) {
-    let (oh, ow) = (h + 2 * pad - k + 1, w + 2 * pad - k + 1);
-    for c in 0..cin {
-        let plane = &mut dx[c * h * w..][..h * w];
-        for ky in 0..k {
-            for kx in 0..k {
-                let row = &cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
-                let (lo, hi) = valid_columns(w, ow, kx, pad);
-                for (oy, src) in row.chunks_exact(ow).enumerate() {
-                    let iy = oy + ky;
-                    if iy < pad || iy >= h + pad {
-                        continue;
-                    }
-                    let dst = &mut plane[(iy - pad) * w..][..w][lo + kx - pad..hi + kx - pad];
-                    dst.iter_mut().zip(&src[lo..hi]).for_each(|(d, s)| *d += s);
+fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
+    let (p, ow, s) = (g.oh * g.ow, g.ow, g.stride);
+    g.for_each_row(|tap, oy, lo, hi, src| {
+        if let Some(start) = src {
+            let from = &cols[tap * p + oy * ow..][..ow][lo..hi];
+            if s == 1 {
+                dx[start..start + hi - lo]
+                    .iter_mut()
+                    .zip(from)
+                    .for_each(|(d, v)| *d += v);
+            } else {
+                for (j, v) in from.iter().enumerate() {
+                    dx[start + j * s] += v;
                 }
             }
         }
-    }
+    });
 }
 
 /// The gradient tensor (when there is one) split into the parallel loops' chunks of `CHUNK` images of
@@ -84,23 +156,67 @@ pub(crate) fn image_chunks(dx: Option<&mut Tensor>, n: usize, per_image: usize) 
 }
 
 impl Conv2d {
-    /// A convolution with PyTorch's default initialisation.
+    /// A stride-1 convolution without bias, PyTorch's default initialisation.
     pub fn new(cin: usize, cout: usize, k: usize, pad: usize, rng: &mut ChaCha8Rng) -> Self {
-        let fan_in = cin * k * k;
-        let weight = Param::new(vec![cout, cin, k, k], uniform_fan_in(rng, cout * fan_in, fan_in));
-        Self {
-            weight,
+        Self::with_options(
             cin,
             cout,
             k,
-            pad,
+            ConvOptions {
+                pad,
+                ..ConvOptions::default()
+            },
+            rng,
+        )
+    }
+
+    /// A convolution with any options, PyTorch's default initialisation (weight, then bias, both
+    /// U(±1/√fan_in) with fan_in = cin/groups·k·k).
+    pub fn with_options(cin: usize, cout: usize, k: usize, opts: ConvOptions, rng: &mut ChaCha8Rng) -> Self {
+        assert!(
+            opts.groups >= 1 && cin.is_multiple_of(opts.groups) && cout.is_multiple_of(opts.groups),
+            "groups must divide both channel counts"
+        );
+        assert!(opts.stride >= 1 && opts.dilation >= 1 && k >= 1);
+        let fan_in = cin / opts.groups * k * k;
+        let weight = Param::new(
+            vec![cout, cin / opts.groups, k, k],
+            uniform_fan_in(rng, cout * fan_in, fan_in),
+        );
+        let bias = opts
+            .bias
+            .then(|| Param::new(vec![cout], uniform_fan_in(rng, cout, fan_in)));
+        Self {
+            weight,
+            bias,
+            cin,
+            cout,
+            k,
+            opts,
             input: None,
+        }
+    }
+
+    fn geometry(&self, h: usize, w: usize) -> Geometry {
+        let (oh, ow) = self.output_size(h, w);
+        Geometry {
+            cin: self.cin,
+            h,
+            w,
+            k: self.k,
+            stride: self.opts.stride,
+            pad: self.opts.pad,
+            dilation: self.opts.dilation,
+            oh,
+            ow,
         }
     }
 
     /// Output spatial size for an input of `h`×`w`.
     pub fn output_size(&self, h: usize, w: usize) -> (usize, usize) {
-        (h + 2 * self.pad - self.k + 1, w + 2 * self.pad - self.k + 1)
+        let span = self.opts.dilation * (self.k - 1) + 1;
+        let out = |n: usize| (n + 2 * self.opts.pad - span) / self.opts.stride + 1;
+        (out(h), out(w))
     }
 
     /// Output channels.
@@ -108,11 +224,17 @@ impl Conv2d {
         self.cout
     }
 
-    fn is_pointwise(&self) -> bool {
-        self.k == 1 && self.pad == 0
+    /// The options (stride, padding, dilation, groups, bias).
+    pub fn options(&self) -> ConvOptions {
+        self.opts
     }
 
-    /// Scratch lengths one image needs: (im2col columns, their gradient); 1×1 convolutions need none.
+    fn is_pointwise(&self) -> bool {
+        self.k == 1 && self.opts.pad == 0 && self.opts.stride == 1
+    }
+
+    /// Scratch length one image needs for its im2col columns (and as much for their gradient); pointwise
+    /// convolutions need none.
     pub(crate) fn scratch_len(&self, h: usize, w: usize) -> usize {
         let (oh, ow) = self.output_size(h, w);
         if self.is_pointwise() {
@@ -122,21 +244,41 @@ impl Conv2d {
         }
     }
 
-    /// One image: `y` [cout, oh·ow] = W · im2col(`x`) ; `cols` is scratch of `scratch_len`.
-    pub(crate) fn forward_image(&self, x: &[f32], h: usize, w: usize, y: &mut [f32], cols: &mut [f32]) {
-        let (oh, ow) = self.output_size(h, w);
-        let (kk, p) = (self.cin * self.k * self.k, oh * ow);
-        let input = if self.is_pointwise() {
-            Mat::new(x, kk, p)
-        } else {
-            im2col(x, self.cin, h, w, self.k, self.pad, cols);
-            Mat::new(cols, kk, p)
-        };
-        matmul(Mat::new(&self.weight.value, self.cout, kk), input, y, false);
+    /// Length of one chunk's gradient partial sums: the weight (transposed per group), then the bias.
+    pub(crate) fn grad_len(&self) -> usize {
+        self.weight.len() + self.bias.as_ref().map_or(0, |b| b.len())
     }
 
-    /// One image: `dw_t` += im2col(x) · dyᵀ (∂L/∂W transposed, [cin·k·k, cout]: the faster orientation)
-    /// and, when asked, `dx` = col2im(Wᵀ · dy), with `dx` zero on entry.
+    /// One image: `y` [cout, oh·ow] = W · im2col(`x`) (+ bias), group by group; `cols` is scratch of
+    /// `scratch_len`.
+    pub(crate) fn forward_image(&self, x: &[f32], h: usize, w: usize, y: &mut [f32], cols: &mut [f32]) {
+        let g = self.geometry(h, w);
+        let groups = self.opts.groups;
+        let (kk, p) = (self.cin / groups * self.k * self.k, g.oh * g.ow);
+        let cout_g = self.cout / groups;
+        let input: &[f32] = if self.is_pointwise() {
+            x
+        } else {
+            im2col(x, &g, cols);
+            cols
+        };
+        for grp in 0..groups {
+            matmul(
+                Mat::new(&self.weight.value[grp * cout_g * kk..], cout_g, kk),
+                Mat::new(&input[grp * kk * p..], kk, p),
+                &mut y[grp * cout_g * p..],
+                false,
+            );
+        }
+        if let Some(b) = &self.bias {
+            for (vals, &bias) in y.chunks_exact_mut(p).zip(&b.value) {
+                vals.iter_mut().for_each(|v| *v += bias);
+            }
+        }
+    }
+
+    /// One image: `grads` += [∂L/∂W transposed per group ([cin/g·k·k, cout/g] blocks: the faster
+    /// orientation), ∂L/∂bias], and, when asked, `dx` = col2im(Wᵀ · dy), with `dx` zero on entry.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn backward_image(
         &self,
@@ -144,29 +286,46 @@ impl Conv2d {
         h: usize,
         w: usize,
         dy: &[f32],
-        dw_t: &mut [f32],
+        grads: &mut [f32],
         dx: Option<&mut [f32]>,
         cols: &mut [f32],
         dcols: &mut [f32],
     ) {
-        let (oh, ow) = self.output_size(h, w);
-        let (kk, p) = (self.cin * self.k * self.k, oh * ow);
+        let g = self.geometry(h, w);
+        let groups = self.opts.groups;
+        let (kk, p) = (self.cin / groups * self.k * self.k, g.oh * g.ow);
+        let cout_g = self.cout / groups;
         let pointwise = self.is_pointwise();
         let input: &[f32] = if pointwise {
             x
         } else {
-            im2col(x, self.cin, h, w, self.k, self.pad, cols);
+            im2col(x, &g, cols);
             cols
         };
-        matmul(Mat::new(input, kk, p), Mat::transposed(dy, self.cout, p), dw_t, true);
-        let dy = Mat::new(dy, self.cout, p);
+        let (dw_t, db) = grads.split_at_mut(self.weight.len());
+        for grp in 0..groups {
+            matmul(
+                Mat::new(&input[grp * kk * p..], kk, p),
+                Mat::transposed(&dy[grp * cout_g * p..], cout_g, p),
+                &mut dw_t[grp * kk * cout_g..],
+                true,
+            );
+        }
+        for (d, vals) in db.iter_mut().zip(dy.chunks_exact(p)) {
+            *d += vals.iter().sum::<f32>();
+        }
         if let Some(dx) = dx {
-            let weight_t = Mat::transposed(&self.weight.value, self.cout, kk);
-            if pointwise {
-                matmul(weight_t, dy, dx, false);
-            } else {
-                matmul(weight_t, dy, dcols, false);
-                col2im(dcols, self.cin, h, w, self.k, self.pad, dx);
+            let target: &mut [f32] = if pointwise { dx } else { dcols };
+            for grp in 0..groups {
+                matmul(
+                    Mat::transposed(&self.weight.value[grp * cout_g * kk..], cout_g, kk),
+                    Mat::new(&dy[grp * cout_g * p..], cout_g, p),
+                    &mut target[grp * kk * p..],
+                    false,
+                );
+            }
+            if !pointwise {
+                col2im(dcols, &g, dx);
             }
         }
     }
@@ -194,7 +353,8 @@ impl Conv2d {
         out
     }
 
-    /// Accumulates ∂L/∂weight and returns ∂L/∂input (skipped when `need_input_grad` is false).
+    /// Accumulates ∂L/∂weight (and ∂L/∂bias) and returns ∂L/∂input (skipped when `need_input_grad` is
+    /// false).
     pub fn backward(&mut self, dy: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let x = self.input.take().expect("backward before forward");
         let mut dx = need_input_grad.then(|| Tensor::zeros(x.shape));
@@ -203,7 +363,7 @@ impl Conv2d {
         dx
     }
 
-    /// ∂L/∂W partial sums (transposed) per chunk of images, and ∂L/∂x into `dx`, for an ordered reduction.
+    /// Gradient partial sums per chunk of images, and ∂L/∂x into `dx`, for an ordered reduction.
     fn backward_images(&self, x: &Tensor, dy: &[f32], dx: Option<&mut Tensor>) -> Vec<Vec<f32>> {
         let [n, cin, h, w] = x.shape;
         let (oh, ow) = self.output_size(h, w);
@@ -213,31 +373,39 @@ impl Conv2d {
             .zip(x.data.par_chunks(CHUNK * per_in))
             .zip(dy.par_chunks(CHUNK * per_out))
             .map(|((mut dxs, xs), dys)| {
-                let mut dw_t = vec![0.0; self.weight.len()];
+                let mut grads = vec![0.0; self.grad_len()];
                 Workspace::with(|ws| {
                     let len = self.scratch_len(h, w);
                     let [cols, dcols, ..] = ws.buffers([len, len, 0, 0]);
                     for (i, (xi, dyi)) in xs.chunks_exact(per_in).zip(dys.chunks_exact(per_out)).enumerate() {
                         let dxi = dxs.as_deref_mut().map(|d| &mut d[i * per_in..(i + 1) * per_in]);
-                        self.backward_image(xi, h, w, dyi, &mut dw_t, dxi, cols, dcols);
+                        self.backward_image(xi, h, w, dyi, &mut grads, dxi, cols, dcols);
                     }
                 });
-                dw_t
+                grads
             })
             .collect()
     }
 
-    /// Adds per-chunk transposed weight-gradient partials, in chunk order.
+    /// Adds per-chunk gradient partials (weight transposed per group, then bias), in chunk order.
     pub(crate) fn add_weight_grads(&mut self, partials: Vec<Vec<f32>>) {
-        let kk = self.cin * self.k * self.k;
-        let mut sum = vec![0.0f32; self.weight.len()];
+        let groups = self.opts.groups;
+        let kk = self.cin / groups * self.k * self.k;
+        let cout_g = self.cout / groups;
+        let mut sum = vec![0.0f32; self.grad_len()];
         for part in partials {
             sum.iter_mut().zip(part).for_each(|(s, d)| *s += d);
         }
+        let (dw_t, db) = sum.split_at(self.weight.len());
         for (o, row) in self.weight.grad.chunks_exact_mut(kk).enumerate() {
+            let (grp, og) = (o / cout_g, o % cout_g);
+            let block = &dw_t[grp * kk * cout_g..];
             row.iter_mut()
                 .enumerate()
-                .for_each(|(i, g)| *g += sum[i * self.cout + o]);
+                .for_each(|(i, g)| *g += block[i * cout_g + og]);
+        }
+        if let Some(b) = &mut self.bias {
+            b.grad.iter_mut().zip(db).for_each(|(g, d)| *g += d);
         }
     }
 }
@@ -248,12 +416,112 @@ mod tests {
     use crate::layers::gradcheck::{check_input_gradient, check_param_gradient, random_tensor};
     use rand::SeedableRng;
 
+    /// Every option: plain, padded, pointwise, stride 2, dilation 2, grouped, depthwise, with bias.
+    const CASES: [(usize, usize, usize, ConvOptions); 8] = [
+        (
+            3,
+            2,
+            3,
+            ConvOptions {
+                stride: 1,
+                pad: 0,
+                dilation: 1,
+                groups: 1,
+                bias: false,
+            },
+        ),
+        (
+            3,
+            3,
+            3,
+            ConvOptions {
+                stride: 1,
+                pad: 1,
+                dilation: 1,
+                groups: 1,
+                bias: false,
+            },
+        ),
+        (
+            1,
+            4,
+            3,
+            ConvOptions {
+                stride: 1,
+                pad: 0,
+                dilation: 1,
+                groups: 1,
+                bias: true,
+            },
+        ),
+        (
+            3,
+            2,
+            4,
+            ConvOptions {
+                stride: 2,
+                pad: 1,
+                dilation: 1,
+                groups: 1,
+                bias: true,
+            },
+        ),
+        (
+            3,
+            2,
+            2,
+            ConvOptions {
+                stride: 1,
+                pad: 2,
+                dilation: 2,
+                groups: 1,
+                bias: false,
+            },
+        ),
+        (
+            3,
+            4,
+            6,
+            ConvOptions {
+                stride: 1,
+                pad: 1,
+                dilation: 1,
+                groups: 2,
+                bias: true,
+            },
+        ),
+        (
+            3,
+            4,
+            4,
+            ConvOptions {
+                stride: 2,
+                pad: 1,
+                dilation: 1,
+                groups: 4,
+                bias: false,
+            },
+        ),
+        (
+            1,
+            4,
+            8,
+            ConvOptions {
+                stride: 2,
+                pad: 0,
+                dilation: 1,
+                groups: 2,
+                bias: false,
+            },
+        ),
+    ];
+
     #[test]
     fn gradients_match_finite_differences() {
-        for (k, pad, cin) in [(3, 0, 2), (3, 1, 3), (1, 0, 4)] {
+        for (k, cin, cout, opts) in CASES {
             let mut rng = ChaCha8Rng::seed_from_u64(1);
-            let conv = Conv2d::new(cin, 3, k, pad, &mut rng);
-            let x = random_tensor([5, cin, 6, 5], 2);
+            let conv = Conv2d::with_options(cin, cout, k, opts, &mut rng);
+            let x = random_tensor([5, cin, 7, 6], 2);
             check_input_gradient(
                 &x,
                 |x| conv.clone().forward(x, false),
@@ -263,20 +531,63 @@ mod tests {
                     c.backward(dy, true).unwrap()
                 },
             );
+            let bias = conv.bias.as_ref().map_or(vec![], |b| b.value.clone());
+            let nw = conv.weight.len();
             check_param_gradient(
-                &conv.weight.value.clone(),
-                |w| {
+                &[conv.weight.value.clone(), bias].concat(),
+                |theta| {
                     let mut c = conv.clone();
-                    c.weight.value = w.to_vec();
+                    c.weight.value = theta[..nw].to_vec();
+                    if let Some(b) = &mut c.bias {
+                        b.value = theta[nw..].to_vec();
+                    }
                     c.forward(x.clone(), false)
                 },
                 |dy| {
                     let mut c = conv.clone();
                     c.forward(x.clone(), true);
                     c.backward(dy, false);
-                    c.weight.grad
+                    [c.weight.grad, c.bias.map_or(vec![], |b| b.grad)].concat()
                 },
             );
+        }
+    }
+
+    /// The definition, summed directly: y[o, oy, ox] = b[o] + Σ W[o, i, ky, kx]·x[g·cin/g + i, oy·s + ky·d − p, ox·s + kx·d − p].
+    #[test]
+    fn equals_the_direct_sum_for_every_option() {
+        for (k, cin, cout, opts) in CASES {
+            let mut conv = Conv2d::with_options(cin, cout, k, opts, &mut ChaCha8Rng::seed_from_u64(3));
+            let (h, w) = (9, 8);
+            let x = random_tensor([2, cin, h, w], 4);
+            let y = conv.forward(x.clone(), false);
+            let [_, _, oh, ow] = y.shape;
+            let (cin_g, cout_g) = (cin / opts.groups, cout / opts.groups);
+            for n in 0..2 {
+                for o in 0..cout {
+                    for oy in 0..oh {
+                        for ox in 0..ow {
+                            let mut sum = conv.bias.as_ref().map_or(0.0, |b| b.value[o]);
+                            for i in 0..cin_g {
+                                let c = o / cout_g * cin_g + i;
+                                for ky in 0..k {
+                                    for kx in 0..k {
+                                        let iy = (oy * opts.stride + ky * opts.dilation) as isize - opts.pad as isize;
+                                        let ix = (ox * opts.stride + kx * opts.dilation) as isize - opts.pad as isize;
+                                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                            continue;
+                                        }
+                                        let xv = x.data[((n * cin + c) * h + iy as usize) * w + ix as usize];
+                                        sum += conv.weight.value[((o * cin_g + i) * k + ky) * k + kx] * xv;
+                                    }
+                                }
+                            }
+                            let got = y.data[((n * cout + o) * oh + oy) * ow + ox];
+                            assert!((got - sum).abs() < 1e-4, "{opts:?} k{k}: {got} vs {sum}");
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -1,7 +1,8 @@
-//! The recipe's "block": Conv → ReLU → BatchNorm2d → Dropout, in that order, fused: the ReLU and the
-//! batch statistics ride on the convolution's pass over each image, normalisation and dropout take one
-//! more pass, and backward takes two (statistics, then the elementwise chain feeding the convolution's
-//! gradient). The ReLU output is kept for backward, and dropout keeps one byte per value.
+//! The recipe's "block": Conv → ReLU → BatchNorm2d → Dropout (or Conv → BatchNorm2d → ReLU → Dropout;
+//! the dropout may be absent), fused: the ReLU and the batch statistics ride on the convolution's pass
+//! over each image, normalisation, ReLU and dropout take one more pass, and backward takes two
+//! (statistics, then the elementwise chain feeding the convolution's gradient). The convolution's (or
+//! ReLU's) output is kept for backward, and dropout keeps one byte per value.
 
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -11,16 +12,28 @@ use crate::layers::{BatchNorm2d, Conv2d, Dropout, Mode};
 use crate::workspace::Workspace;
 use crate::{CHUNK, Tensor};
 
-/// Conv (no bias) → ReLU → BatchNorm2d → Dropout.
+/// Where the ReLU stands in a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockOrder {
+    /// Conv → ReLU → BatchNorm2d (the recipe's order).
+    ReluThenBn,
+    /// Conv → BatchNorm2d → ReLU (the common textbook order).
+    BnThenRelu,
+}
+
+/// Conv → ReLU → BatchNorm2d → Dropout, or Conv → BatchNorm2d → ReLU → Dropout.
 #[derive(Debug, Clone)]
 pub struct ConvBlock {
     /// The convolution.
     pub conv: Conv2d,
     /// The batch normalisation (parameters and running statistics).
     pub bn: BatchNorm2d,
-    /// The dropout.
+    /// The dropout (p = 0 when the block has none).
     pub dropout: Dropout,
-    /// ReLU output of the last training forward, kept across steps so its memory is reused.
+    /// Where the ReLU stands.
+    pub order: BlockOrder,
+    /// The ReLU output (ReLU first) or convolution output (BN first) of the last training forward, kept
+    /// across steps so its memory is reused.
     activations: Vec<f32>,
     /// Dropout's keep flags (1 kept, 0 dropped) of the last training forward, likewise.
     keep: Vec<u8>,
@@ -73,10 +86,26 @@ fn lane_sums(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> (f32, f32)) -> (f64, 
 impl ConvBlock {
     /// A block with a k×k convolution, BN momentum `bn_momentum` and dropout `p`.
     pub fn new(cin: usize, cout: usize, k: usize, pad: usize, bn_momentum: f32, p: f32, rng: &mut ChaCha8Rng) -> Self {
+        Self::from_parts(
+            Conv2d::new(cin, cout, k, pad, rng),
+            BatchNorm2d::new(cout, bn_momentum),
+            p,
+            BlockOrder::ReluThenBn,
+        )
+    }
+
+    /// A block of the given layers; dropout probability `p` (0 for a block without dropout).
+    pub fn from_parts(conv: Conv2d, bn: BatchNorm2d, p: f32, order: BlockOrder) -> Self {
+        assert_eq!(
+            conv.out_channels(),
+            bn.gamma.len(),
+            "BatchNorm channels differ from the convolution's"
+        );
         Self {
-            conv: Conv2d::new(cin, cout, k, pad, rng),
-            bn: BatchNorm2d::new(cout, bn_momentum),
+            conv,
+            bn,
             dropout: Dropout::new(p),
+            order,
             activations: Vec::new(),
             keep: Vec::new(),
             saved: None,
@@ -97,7 +126,7 @@ impl ConvBlock {
         let (c, plane) = (self.conv.out_channels(), oh * ow);
         let (scale, shift) = self.bn.eval_affine();
         let mut out = Tensor::zeros([n, c, oh, ow]);
-        let conv = &self.conv;
+        let (conv, order) = (&self.conv, self.order);
         out.data
             .par_chunks_mut(CHUNK * c * plane)
             .zip(x.data.par_chunks(CHUNK * cin * h * w))
@@ -108,7 +137,10 @@ impl ConvBlock {
                         conv.forward_image(xi, h, w, y, cols);
                         for (ch, vals) in y.chunks_exact_mut(plane).enumerate() {
                             let (a, b) = (scale[ch], shift[ch]);
-                            vals.iter_mut().for_each(|v| *v = v.max(0.0) * a + b);
+                            match order {
+                                BlockOrder::ReluThenBn => vals.iter_mut().for_each(|v| *v = v.max(0.0) * a + b),
+                                BlockOrder::BnThenRelu => vals.iter_mut().for_each(|v| *v = (*v * a + b).max(0.0)),
+                            }
                         }
                     }
                 })
@@ -122,8 +154,8 @@ impl ConvBlock {
         let (c, plane) = (self.conv.out_channels(), oh * ow);
         let per = c * plane;
         self.activations.resize(n * per, 0.0);
-        let conv = &self.conv;
-        // Pass 1: convolution, ReLU, and per-channel Σr, Σr² of the ReLU output r.
+        let (conv, relu_first) = (&self.conv, self.order == BlockOrder::ReluThenBn);
+        // Pass 1: convolution, ReLU (when it comes first), and per-channel Σr, Σr² of the BN input r.
         let parts: Vec<Vec<f64>> = self
             .activations
             .par_chunks_mut(CHUNK * per)
@@ -135,7 +167,9 @@ impl ConvBlock {
                     for (r, xi) in rs.chunks_exact_mut(per).zip(xs.chunks_exact(cin * h * w)) {
                         conv.forward_image(xi, h, w, r, cols);
                         for (ch, vals) in r.chunks_exact_mut(plane).enumerate() {
-                            vals.iter_mut().for_each(|v| *v = v.max(0.0));
+                            if relu_first {
+                                vals.iter_mut().for_each(|v| *v = v.max(0.0));
+                            }
                             let (s, s2) = lane_sums(vals, vals, |v, _| (v, v * v));
                             sums[ch] += s;
                             sums[c + ch] += s2;
@@ -153,7 +187,8 @@ impl ConvBlock {
             .collect();
         let inv_std = self.bn.record_batch(&mean, &var, count);
         let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-        // Pass 2: y = (γ·(r − μ)·inv_std + β)·keep/(1 − p), as r·scale + shift where kept.
+        // Pass 2: y = (γ·(r − μ)·inv_std + β)·keep/(1 − p), as r·scale + shift where kept (with the ReLU
+        // after it when BN comes first; a positive factor passes through the ReLU).
         let keep_scale = self.dropout.keep_scale();
         let (scale, shift): (Vec<f32>, Vec<f32>) = (0..c)
             .map(|ch| {
@@ -162,6 +197,7 @@ impl ConvBlock {
             })
             .unzip();
         let mut out = Tensor::zeros([n, c, oh, ow]);
+        let relu_first = self.order == BlockOrder::ReluThenBn;
         self.keep.resize(n * per, 0);
         let dropout = &self.dropout;
         out.data
@@ -176,13 +212,23 @@ impl ConvBlock {
                     .zip(keeps.chunks_exact_mut(per))
                     .enumerate()
                 {
-                    dropout.image_keep(seed, chunk * CHUNK + j, keep);
+                    if dropout.p == 0.0 {
+                        keep.fill(1);
+                    } else {
+                        dropout.image_keep(seed, chunk * CHUNK + j, keep);
+                    }
                     for ch in 0..c {
                         let (a, b) = (scale[ch], shift[ch]);
                         let range = ch * plane..(ch + 1) * plane;
                         let (y, r, keep) = (&mut y[range.clone()], &r[range.clone()][..plane], &keep[range][..plane]);
-                        for i in 0..plane {
-                            y[i] = (r[i] * a + b) * keep[i] as f32;
+                        if relu_first {
+                            for i in 0..plane {
+                                y[i] = (r[i] * a + b) * keep[i] as f32;
+                            }
+                        } else {
+                            for i in 0..plane {
+                                y[i] = (r[i] * a + b).max(0.0) * keep[i] as f32;
+                            }
                         }
                     }
                 }
@@ -205,6 +251,10 @@ impl ConvBlock {
         let (mean, inv_std) = (&saved.mean, &saved.inv_std);
         let keep_scale = self.dropout.keep_scale();
         let (activations, keep) = (&self.activations[..n * per], &self.keep[..n * per]);
+        let relu_first = self.order == BlockOrder::ReluThenBn;
+        // BN's output is r·bn_a + bn_b (before dropout's scale): where it is ≤ 0 a ReLU after it passes nothing.
+        let bn_a: Vec<f32> = (0..c).map(|ch| self.bn.gamma.value[ch] * inv_std[ch]).collect();
+        let bn_b: Vec<f32> = (0..c).map(|ch| self.bn.beta.value[ch] - mean[ch] * bn_a[ch]).collect();
         // Pass 1: Σg and Σg·x̂ per channel, where g = dy·mask is the gradient at the BN output.
         let parts: Vec<Vec<f64>> = dy
             .data
@@ -227,6 +277,13 @@ impl ConvBlock {
                         for ch in 0..c {
                             let range = ch * plane..(ch + 1) * plane;
                             let (mu, is) = (mean[ch], inv_std[ch]);
+                            if !relu_first {
+                                let (a, b) = (bn_a[ch], bn_b[ch]);
+                                g[range.clone()]
+                                    .iter_mut()
+                                    .zip(&r[range.clone()])
+                                    .for_each(|(g, &r)| *g = if r * a + b > 0.0 { *g } else { 0.0 });
+                            }
                             let (sg, sgx) = lane_sums(&g[range.clone()], &r[range], |g, r| (g, g * (r - mu) * is));
                             sums[ch] += sg;
                             sums[c + ch] += sgx;
@@ -243,7 +300,7 @@ impl ConvBlock {
             self.bn.beta.grad[ch] += sums[ch] as f32;
         }
         // Pass 2, per image: the ReLU-masked BN input gradient, then the convolution's backward.
-        let k: Vec<f32> = (0..c).map(|ch| self.bn.gamma.value[ch] * inv_std[ch]).collect();
+        let k = &bn_a;
         let mean_g: Vec<f32> = (0..c).map(|ch| (sums[ch] / count) as f32).collect();
         let mean_gx: Vec<f32> = (0..c).map(|ch| (sums[c + ch] / count) as f32).collect();
         let x = &saved.input;
@@ -251,6 +308,7 @@ impl ConvBlock {
         let per_in = cin * h * w;
         let mut dx = need_input_grad.then(|| Tensor::zeros(x.shape));
         let conv = &self.conv;
+        let (bn_a, bn_b) = (&bn_a, &bn_b);
         let partials: Vec<Vec<f32>> = image_chunks(dx.as_mut(), n, per_in)
             .into_par_iter()
             .zip(x.data.par_chunks(CHUNK * per_in))
@@ -258,7 +316,7 @@ impl ConvBlock {
             .zip(activations.par_chunks(CHUNK * per))
             .zip(keep.par_chunks(CHUNK * per))
             .map(|((((mut dxs, xs), dys), rs), keeps)| {
-                let mut dw_t = vec![0.0; conv.weight.len()];
+                let mut grads = vec![0.0; conv.grad_len()];
                 Workspace::with(|ws| {
                     let len = conv.scratch_len(h, w);
                     let [cols, dcols, dconv, _] = ws.buffers([len, len, per, 0]);
@@ -284,16 +342,26 @@ impl ConvBlock {
                                 &r[range.clone()][..plane],
                                 &kept[range][..plane],
                             );
-                            for i in 0..plane {
-                                let v = slope * kept[i] as f32 * d[i] - offset - per_r * r[i];
-                                dst[i] = if r[i] > 0.0 { v } else { 0.0 };
+                            if relu_first {
+                                for i in 0..plane {
+                                    let v = slope * kept[i] as f32 * d[i] - offset - per_r * r[i];
+                                    dst[i] = if r[i] > 0.0 { v } else { 0.0 };
+                                }
+                            } else {
+                                // Here r is the convolution's output; the ReLU mask applies to the incoming
+                                // gradient only, BN's own terms reach every position.
+                                let (a, b) = (bn_a[ch], bn_b[ch]);
+                                for i in 0..plane {
+                                    let passed = if r[i] * a + b > 0.0 { kept[i] as f32 } else { 0.0 };
+                                    dst[i] = slope * passed * d[i] - offset - per_r * r[i];
+                                }
                             }
                         }
                         let dxi = dxs.as_deref_mut().map(|dx| &mut dx[j * per_in..(j + 1) * per_in]);
-                        conv.backward_image(xi, h, w, dconv, &mut dw_t, dxi, cols, dcols);
+                        conv.backward_image(xi, h, w, dconv, &mut grads, dxi, cols, dcols);
                     }
                 });
-                dw_t
+                grads
             })
             .collect();
         self.conv.add_weight_grads(partials);
@@ -308,12 +376,48 @@ mod tests {
     use crate::layers::gradcheck::random_tensor;
     use rand::SeedableRng;
 
+    use crate::layers::ConvOptions;
+
     fn block(k: usize, pad: usize) -> ConvBlock {
+        variant(
+            k,
+            ConvOptions {
+                pad,
+                ..ConvOptions::default()
+            },
+            0.25,
+            BlockOrder::ReluThenBn,
+        )
+    }
+
+    fn variant(k: usize, opts: ConvOptions, p: f32, order: BlockOrder) -> ConvBlock {
         let mut rng = ChaCha8Rng::seed_from_u64(4);
-        let mut b = ConvBlock::new(3, 4, k, pad, 0.2, 0.25, &mut rng);
+        let conv = Conv2d::with_options(4, 4, k, opts, &mut rng);
+        let mut b = ConvBlock::from_parts(conv, BatchNorm2d::new(4, 0.2), p, order);
         b.bn.gamma.value = vec![0.7, -1.2, 1.5, 0.9];
         b.bn.beta.value = vec![0.1, -0.2, 0.3, 0.05];
         b
+    }
+
+    /// Every block the model files can make: both orders, with and without dropout, stride 2, groups,
+    /// dilation and bias.
+    fn variants() -> Vec<ConvBlock> {
+        let o = |stride, pad, dilation, groups, bias| ConvOptions {
+            stride,
+            pad,
+            dilation,
+            groups,
+            bias,
+        };
+        vec![
+            block(3, 1),
+            block(3, 0),
+            block(1, 0),
+            variant(3, o(1, 1, 1, 1, false), 0.25, BlockOrder::BnThenRelu),
+            variant(3, o(2, 1, 1, 1, true), 0.0, BlockOrder::BnThenRelu),
+            variant(3, o(1, 2, 2, 4, false), 0.1, BlockOrder::ReluThenBn),
+            variant(1, o(1, 0, 1, 2, true), 0.0, BlockOrder::ReluThenBn),
+        ]
     }
 
     /// The same four layers run one after another, unfused.
@@ -321,8 +425,10 @@ mod tests {
         let train = mode == Mode::Train;
         let mut relu = Relu::default();
         let y = b.conv.forward(x, train);
-        let y = relu.forward(y, train);
-        let y = b.bn.forward(y, mode);
+        let y = match b.order {
+            BlockOrder::ReluThenBn => b.bn.forward(relu.forward(y, train), mode),
+            BlockOrder::BnThenRelu => relu.forward(b.bn.forward(y, mode), train),
+        };
         (b.dropout.forward(y, mode, seed), relu)
     }
 
@@ -338,21 +444,27 @@ mod tests {
 
     #[test]
     fn fused_block_equals_the_four_layers_in_sequence() {
-        for (k, pad) in [(3, 1), (3, 0), (1, 0)] {
-            let x = random_tensor([6, 3, 7, 6], 9);
-            let dy = random_tensor([6, 4, 7 + 2 * pad + 1 - k, 6 + 2 * pad + 1 - k], 10);
-            let (mut fused, mut parts) = (block(k, pad), block(k, pad));
+        for b in variants() {
+            let x = random_tensor([6, 4, 7, 6], 9);
+            let (oh, ow) = b.conv.output_size(7, 6);
+            let dy = random_tensor([6, 4, oh, ow], 10);
+            let (mut fused, mut parts) = (b.clone(), b);
             let y = fused.forward(x.clone(), Mode::Train, 77);
             let (y_ref, mut relu) = composed(&mut parts, x.clone(), Mode::Train, 77);
             assert_close(&y.data, &y_ref.data, "output");
             assert_close(&fused.bn.running_var, &parts.bn.running_var, "running var");
             let dx = fused.backward(dy.clone(), true).unwrap();
             let d = parts.dropout.backward(dy);
-            let d = parts.bn.backward(d);
-            let d = relu.backward(d);
+            let d = match parts.order {
+                BlockOrder::ReluThenBn => relu.backward(parts.bn.backward(d)),
+                BlockOrder::BnThenRelu => parts.bn.backward(relu.backward(d)),
+            };
             let dx_ref = parts.conv.backward(&d, true).unwrap();
             assert_close(&dx.data, &dx_ref.data, "input gradient");
             assert_close(&fused.conv.weight.grad, &parts.conv.weight.grad, "weight gradient");
+            if let (Some(a), Some(b)) = (&fused.conv.bias, &parts.conv.bias) {
+                assert_close(&a.grad, &b.grad, "bias gradient");
+            }
             assert_close(&fused.bn.gamma.grad, &parts.bn.gamma.grad, "γ gradient");
             assert_close(&fused.bn.beta.grad, &parts.bn.beta.grad, "β gradient");
             let e = fused.forward(x.clone(), Mode::Eval, 0);
@@ -364,9 +476,15 @@ mod tests {
     /// coordinates straddle ReLU kinks too often in f32, a direction averages over them.
     #[test]
     fn gradients_match_finite_differences_along_a_direction() {
-        let x = random_tensor([4, 3, 5, 5], 12);
-        let r = random_tensor([4, 4, 5, 5], 13);
-        let b = block(3, 1);
+        for b in variants() {
+            directional_check(b);
+        }
+    }
+
+    fn directional_check(b: ConvBlock) {
+        let x = random_tensor([4, 4, 5, 5], 12);
+        let (oh, ow) = b.conv.output_size(5, 5);
+        let r = random_tensor([4, 4, oh, ow], 13);
         let loss = |m: &mut ConvBlock, x: Tensor| -> f64 {
             let y = m.forward(x, Mode::Train, 3);
             y.data.iter().zip(&r.data).map(|(a, b)| *a as f64 * *b as f64).sum()

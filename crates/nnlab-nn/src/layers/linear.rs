@@ -1,4 +1,4 @@
-//! Fully connected layer with bias: y = x·Wᵀ + b.
+//! Fully connected layer: y = x·Wᵀ + b (the bias is optional).
 
 use rand_chacha::ChaCha8Rng;
 
@@ -11,7 +11,7 @@ use crate::{Param, Tensor};
 pub struct Linear {
     /// Weight [outputs, inputs].
     pub weight: Param,
-    /// Bias, one per output.
+    /// Bias, one per output (empty for a layer without bias).
     pub bias: Param,
     input: Option<Tensor>,
 }
@@ -19,8 +19,17 @@ pub struct Linear {
 impl Linear {
     /// PyTorch's default initialisation for weight and bias.
     pub fn new(inputs: usize, outputs: usize, rng: &mut ChaCha8Rng) -> Self {
+        Self::with_bias(inputs, outputs, true, rng)
+    }
+
+    /// A layer with or without bias, PyTorch's default initialisation (weight, then bias).
+    pub fn with_bias(inputs: usize, outputs: usize, bias: bool, rng: &mut ChaCha8Rng) -> Self {
         let weight = Param::new(vec![outputs, inputs], uniform_fan_in(rng, outputs * inputs, inputs));
-        let bias = Param::new(vec![outputs], uniform_fan_in(rng, outputs, inputs));
+        let bias = if bias {
+            Param::new(vec![outputs], uniform_fan_in(rng, outputs, inputs))
+        } else {
+            Param::new(vec![0], Vec::new())
+        };
         Self {
             weight,
             bias,
@@ -33,8 +42,10 @@ impl Linear {
         let (n, inputs, outputs) = (x.n(), self.weight.shape[1], self.weight.shape[0]);
         assert_eq!(x.per_image(), inputs);
         let mut y = Tensor::zeros([n, outputs, 1, 1]);
-        for row in y.data.chunks_exact_mut(outputs) {
-            row.copy_from_slice(&self.bias.value);
+        if !self.bias.is_empty() {
+            for row in y.data.chunks_exact_mut(outputs) {
+                row.copy_from_slice(&self.bias.value);
+            }
         }
         matmul(
             Mat::new(&x.data, n, inputs),
@@ -56,8 +67,10 @@ impl Linear {
             &mut self.weight.grad,
             true,
         );
-        for row in dy.data.chunks_exact(outputs) {
-            self.bias.grad.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+        if !self.bias.is_empty() {
+            for row in dy.data.chunks_exact(outputs) {
+                self.bias.grad.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+            }
         }
         let mut dx = Tensor::zeros(x.shape);
         matmul(
@@ -75,6 +88,19 @@ mod tests {
     use super::*;
     use crate::layers::gradcheck::{check_input_gradient, check_param_gradient, random_tensor};
     use rand::SeedableRng;
+
+    #[test]
+    fn without_bias_is_x_times_w_transposed() {
+        let mut l = Linear::with_bias(2, 1, false, &mut ChaCha8Rng::seed_from_u64(2));
+        l.weight.value = vec![2.0, -1.0];
+        let y = l.forward(Tensor::from_vec([1, 2, 1, 1], vec![3.0, 4.0]));
+        assert_eq!(y.data, [2.0]);
+        let dx = l.backward(&Tensor::from_vec([1, 1, 1, 1], vec![1.0]));
+        assert_eq!(
+            (dx.data.clone(), l.weight.grad.clone()),
+            (vec![2.0, -1.0], vec![3.0, 4.0])
+        );
+    }
 
     #[test]
     fn gradients_match_finite_differences() {

@@ -1,5 +1,6 @@
 //! The layers, each with `forward` and `backward` in one file.
 
+mod avgpool;
 mod batchnorm;
 mod conv2d;
 mod conv_block;
@@ -10,14 +11,15 @@ mod loss;
 mod maxpool;
 mod relu;
 
+pub use avgpool::AvgPool2d;
 pub use batchnorm::BatchNorm2d;
-pub use conv_block::ConvBlock;
-pub use conv2d::Conv2d;
+pub use conv_block::{BlockOrder, ConvBlock};
+pub use conv2d::{Conv2d, ConvOptions};
 pub use dropout::Dropout;
 pub use global_avg_pool::GlobalAvgPool;
 pub use linear::Linear;
 pub use loss::{NllOutput, nll_loss};
-pub use maxpool::MaxPool2;
+pub use maxpool::MaxPool2d;
 pub use relu::Relu;
 
 /// Training uses batch statistics and dropout; evaluation uses running statistics and no dropout.

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use nnlab_mnist::Cnn;
+use nnlab_mnist::Network;
 use nnlab_mnist::data::batches::Batch;
 use nnlab_mnist::training::{train_step, train_step_probed};
 use nnlab_nn::{Mode, Phase, Profile, Sgd, Tensor};
@@ -32,6 +32,8 @@ pub struct BenchArgs {
     pipeline: bool,
     #[command(flatten)]
     data: super::data_args::DataArgs,
+    #[command(flatten)]
+    model: super::model_args::ModelArg,
 }
 
 /// Batches per second of the augmentation pipeline over one training epoch, with `workers` threads.
@@ -117,6 +119,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.batch_size == 0 || args.steps == 0 || args.threads == 0 {
         bail!("--batch-size, --steps and --threads must be at least 1");
     }
+    let spec = args.model.load_or_seed()?;
     super::train::init_threads(args.threads)?;
     let n = args.batch_size;
     let batch = Batch {
@@ -124,7 +127,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         images: (0..n * 784).map(|i| ((i * 7919) % 255) as f32 / 255.0).collect(),
         labels: (0..n).map(|i| (i % 10) as u8).collect(),
     };
-    let mut model = Cnn::new(1);
+    let mut model = Network::new(&spec, 1);
     let sgd = Sgd {
         lr: 0.01,
         momentum: 0.95,
@@ -175,7 +178,13 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
         println!("{json}");
     } else {
-        println!("batch {n}, {} threads, {} timed steps", args.threads, args.steps);
+        println!(
+            "model '{}' ({} parameters), batch {n}, {} threads, {} timed steps",
+            spec.name,
+            spec.params(),
+            args.threads,
+            args.steps
+        );
         println!(
             "train (forward + backward + update): {train:.0} images/s ({:.1} batches/s)",
             train / n as f64

@@ -22,6 +22,10 @@ pub struct EvalArgs {
     checkpoint: PathBuf,
     #[command(flatten)]
     data: DataArgs,
+    /// The model, for a checkpoint that does not describe itself (a PyTorch state_dict saved with
+    /// safetensors.torch.save_file); nnlab's own checkpoints carry their model.
+    #[arg(long, value_name = "NAME|FILE")]
+    model: Option<String>,
     /// Draw the confusion matrix as a PNG.
     #[arg(long, value_name = "FILE.png")]
     confusion: Option<PathBuf>,
@@ -51,7 +55,8 @@ pub fn run(args: EvalArgs) -> Result<()> {
     if !args.checkpoint.is_file() {
         bail!("--checkpoint {}: no such file", args.checkpoint.display());
     }
-    let mut ck = Checkpoint::load(&args.checkpoint)?;
+    let given = args.model.as_deref().map(super::model_args::load).transpose()?;
+    let mut ck = Checkpoint::load(&args.checkpoint, given.as_ref())?;
     super::train::init_threads(args.threads)?;
     let test = Arc::new(args.data.load()?.test);
     let eval = evaluate(&mut ck.model, &test, 1000);
@@ -69,13 +74,19 @@ pub fn run(args: EvalArgs) -> Result<()> {
         println!(
             "{}",
             serde_json::json!({
-                "checkpoint": args.checkpoint.display().to_string(), "epoch": ck.epoch, "test_loss": eval.loss,
+                "checkpoint": args.checkpoint.display().to_string(), "model": ck.model.spec().name,
+                "epoch": ck.epoch, "test_loss": eval.loss,
                 "test_accuracy": eval.accuracy, "per_class_accuracy": per_class, "confusion": confusion,
                 "misclassified": wrong.len(),
             })
         );
     } else {
-        println!("checkpoint {} (after epoch {})", args.checkpoint.display(), ck.epoch);
+        println!(
+            "checkpoint {} (model '{}', after epoch {})",
+            args.checkpoint.display(),
+            ck.model.spec().name,
+            ck.epoch
+        );
         println!(
             "test loss {:.4}, accuracy {:.2} % ({} of {} wrong)",
             eval.loss,

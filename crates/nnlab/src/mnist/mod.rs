@@ -6,8 +6,10 @@ mod curves;
 mod data_args;
 mod download;
 mod eval;
+mod export_pytorch;
 mod grids;
 mod info;
+mod model_args;
 mod predict;
 mod summary;
 mod train;
@@ -23,9 +25,9 @@ pub enum MnistCommand {
     Download(download::DownloadArgs),
     /// Counts, class histograms, pixel statistics, and PNG grids of samples and of augmentation.
     Info(info::InfoArgs),
-    /// The CNN's layers: output shapes, parameters, receptive field (18,934 parameters).
-    Summary,
-    /// Trains the CNN (RECIPE.md's recipe by default; ≥ 99.4 % test accuracy is the goal).
+    /// Any model's layers: output shapes, parameters, receptive field, jump, multiply-adds (--model).
+    Summary(summary::SummaryArgs),
+    /// Trains a model (the seed CNN and RECIPE.md's recipe by default; ≥ 99.4 % test accuracy is the goal).
     Train(train::TrainArgs),
     /// Measures training and evaluation throughput (images/s) on random batches.
     Bench(bench::BenchArgs),
@@ -33,6 +35,8 @@ pub enum MnistCommand {
     Eval(eval::EvalArgs),
     /// Predicts the digit in your own images (files, directories or glob patterns).
     Predict(predict::PredictArgs),
+    /// Writes a model as a PyTorch module (class Net) whose state_dict matches nnlab's checkpoints.
+    ExportPytorch(export_pytorch::ExportArgs),
 }
 
 /// Runs one MNIST command.
@@ -40,11 +44,12 @@ pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         MnistCommand::Download(a) => download::run(a),
         MnistCommand::Info(a) => info::run(a),
-        MnistCommand::Summary => summary::run(),
+        MnistCommand::Summary(a) => summary::run(a),
         MnistCommand::Train(a) => train::run(a),
         MnistCommand::Bench(a) => bench::run(a),
         MnistCommand::Eval(a) => eval::run(a),
         MnistCommand::Predict(a) => predict::run(a),
+        MnistCommand::ExportPytorch(a) => export_pytorch::run(a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

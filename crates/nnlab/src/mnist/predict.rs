@@ -15,6 +15,10 @@ pub struct PredictArgs {
     /// The checkpoint to use.
     #[arg(long, value_name = "FILE")]
     checkpoint: PathBuf,
+    /// The model, for a checkpoint that does not describe itself (a PyTorch state_dict saved with
+    /// safetensors.torch.save_file); nnlab's own checkpoints carry their model.
+    #[arg(long, value_name = "NAME|FILE")]
+    model: Option<String>,
     /// Images (PNG, JPEG, …), directories of images, or glob patterns such as 'digits/*.png'.
     #[arg(required = true, value_name = "IMAGE")]
     images: Vec<String>,
@@ -110,7 +114,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
     if !args.checkpoint.is_file() {
         bail!("--checkpoint {}: no such file", args.checkpoint.display());
     }
-    let mut model = Checkpoint::load(&args.checkpoint)?.model;
+    let given = args.model.as_deref().map(super::model_args::load).transpose()?;
+    let mut model = Checkpoint::load(&args.checkpoint, given.as_ref())?.model;
     let files = expand(&args.images)?;
     let mut failures = 0;
     for file in &files {

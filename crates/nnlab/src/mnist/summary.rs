@@ -1,32 +1,113 @@
-//! `nnlab mnist summary`: the architecture table.
+//! `nnlab mnist summary`: any model's layers — output shape, parameters, receptive field, jump and
+//! multiply-adds — as a table or JSON.
 
 use anyhow::Result;
-use nnlab_mnist::Cnn;
-use nnlab_mnist::model::LayerSummary;
+use clap::Args;
+use nnlab_mnist::Network;
+use nnlab_model::summarize;
 
-/// Prints the torchsummary-style table.
-pub fn run() -> Result<()> {
-    let rows = Cnn::summary();
-    println!(
-        "{:<5} {:<44} {:>12} {:>8} {:>4} {:>5}",
-        "layer", "operation", "output", "params", "RF", "jump"
-    );
-    println!("{}", "-".repeat(83));
-    for LayerSummary {
-        name,
-        op,
-        output,
-        params,
-        receptive_field,
-        jump,
-    } in &rows
-    {
-        let shape = format!("{}×{}×{}", output[0], output[1], output[2]);
-        println!("{name:<5} {op:<44} {shape:>12} {params:>8} {receptive_field:>4} {jump:>5}");
+use super::model_args::ModelArg;
+
+/// Arguments of `nnlab mnist summary`.
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    #[command(flatten)]
+    model: ModelArg,
+    /// Print {"params": N, "layers": [{"name", "module", "output", "params", "rf", "jump", "macs"}]} instead.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Thousands separated by commas.
+pub fn grouped(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
     }
-    println!("{}", "-".repeat(83));
-    let total: usize = rows.iter().map(|r| r.params).sum();
-    let counted = Cnn::new(0).parameter_count();
-    println!("total trainable parameters: {total} (counted in the built model: {counted})");
+    out
+}
+
+/// Prints the table (or JSON).
+pub fn run(args: SummaryArgs) -> Result<()> {
+    let spec = args.model.load_or_seed()?;
+    let rows = summarize(&spec);
+    let params: usize = rows.iter().map(|r| r.params).sum();
+    let macs: usize = rows.iter().map(|r| r.macs).sum();
+    let mut net = Network::new(&spec, 0);
+    let counted = net.parameter_count();
+    if args.json {
+        let layers: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "name": r.name, "module": r.module, "output": r.output, "params": r.params,
+                    "rf": r.rf, "jump": r.jump, "macs": r.macs,
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({
+                "model": spec.name, "input": spec.input, "params": params, "macs": macs,
+                "execution": net.execution_plan(), "layers": layers,
+            })
+        );
+        return Ok(());
+    }
+    // A Sequential is shown as its layers joined by arrows.
+    let shown: Vec<String> = spec
+        .statements
+        .iter()
+        .map(|st| {
+            spec.layers[st.layers.clone()]
+                .iter()
+                .map(|l| l.layer.describe())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        })
+        .collect();
+    let name_w = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).max(5);
+    let module_w = shown.iter().map(|s| s.chars().count()).max().unwrap_or(6).max(6);
+    let [c, h, w] = spec.input;
+    println!("model '{}': input {c}×{h}×{w}", spec.name);
+    let header = format!(
+        "{:<name_w$}  {:<module_w$}  {:>9}  {:>7}  {:>3}  {:>4}  {:>10}",
+        "layer", "module", "output", "params", "RF", "jump", "mult-adds"
+    );
+    println!("{header}");
+    println!("{}", "-".repeat(header.chars().count()));
+    for (r, module) in rows.iter().zip(&shown) {
+        let [c, h, w] = r.output;
+        let shape = format!("{c}×{h}×{w}");
+        let pad = module_w - module.chars().count();
+        println!(
+            "{:<name_w$}  {module}{}  {shape:>9}  {:>7}  {:>3}  {:>4}  {:>10}",
+            r.name,
+            " ".repeat(pad),
+            grouped(r.params),
+            r.rf,
+            r.jump,
+            grouped(r.macs)
+        );
+    }
+    println!("{}", "-".repeat(header.chars().count()));
+    println!("total trainable parameters: {params} (counted in the built network: {counted})");
+    println!(
+        "multiply-adds per image: {} ({:.2} M)",
+        grouped(macs),
+        macs as f64 / 1e6
+    );
+    let fused: Vec<String> = net
+        .execution_plan()
+        .into_iter()
+        .filter(|p| p.contains("fused"))
+        .collect();
+    if !fused.is_empty() {
+        println!("fused blocks: {}", fused.join("; "));
+    }
     Ok(())
 }

@@ -7,12 +7,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use nnlab_mnist::ModelSpec;
 use nnlab_mnist::training::config::Schedule;
 use nnlab_mnist::training::metrics::{metrics_csv, metrics_json};
 use nnlab_mnist::training::{Checkpoint, EpochRecord, Recipe, TrainConfig, TrainEvent, train};
+use nnlab_model::Layer;
 
 use super::curves::Curves;
 use super::data_args::DataArgs;
+use super::model_args::ModelArg;
 use crate::output::figure::save_figure;
 use crate::output::write_atomic;
 
@@ -30,6 +33,8 @@ pub enum RecipeName {
 pub struct TrainArgs {
     #[command(flatten)]
     data: DataArgs,
+    #[command(flatten)]
+    model: ModelArg,
     /// Which recipe to start from; the flags below override single values.
     #[arg(long, value_enum, default_value = "seed")]
     recipe: RecipeName,
@@ -60,7 +65,7 @@ pub struct TrainArgs {
     /// Output directory (default runs/YYYYMMDD-HHMMSS, UTC).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Continue from a checkpoint (last.safetensors of an earlier run); its recipe is used.
+    /// Continue from a checkpoint (last.safetensors of an earlier run); its model and recipe are used.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
     /// Train on the first N training images only (quick runs).
@@ -184,13 +189,48 @@ fn write_outputs(out: &Path, records: &[EpochRecord], config: &TrainConfig, para
         serde_json::to_string_pretty(&metrics_json(records, params))?.as_bytes(),
     )?;
     write_atomic(&out.join("metrics.csv"), metrics_csv(records).as_bytes())?;
-    let title = format!("MNIST CNN, {:?} recipe, seed {}", config.recipe, config.seed)
-        .to_lowercase()
-        .replacen("mnist cnn", "MNIST CNN", 1);
+    let title = format!(
+        "MNIST, model {}, {} recipe, seed {}",
+        config.model,
+        format!("{:?}", config.recipe).to_lowercase(),
+        config.seed
+    );
     save_figure(&out.join("curves.png"), (1200, 860), &Curves { records, title })
 }
 
-fn report(records: &[EpochRecord], params: usize, epochs: usize) {
+/// The model's BatchNorm, Dropout and head, as the seed brief asks for them: (BN layers, dropout
+/// probabilities, the linear layer's in → out when global average pooling feeds exactly one linear layer).
+fn brief_parts(spec: &ModelSpec) -> (usize, Vec<f32>, Option<(usize, usize)>) {
+    let bn = spec
+        .layers
+        .iter()
+        .filter(|l| matches!(l.layer, Layer::BatchNorm2d { .. }))
+        .count();
+    let dropouts = spec
+        .layers
+        .iter()
+        .filter_map(|l| match l.layer {
+            Layer::Dropout { p } => Some(p),
+            _ => None,
+        })
+        .collect();
+    let gap = spec.layers.iter().rposition(|l| l.layer == Layer::GlobalAvgPool);
+    let head = gap.and_then(|g| {
+        let after: Vec<&Layer> = spec.layers[g + 1..]
+            .iter()
+            .map(|l| &l.layer)
+            .filter(|l| **l != Layer::Flatten)
+            .collect();
+        match after.as_slice() {
+            [Layer::Linear { inputs, outputs, .. }] => Some((*inputs, *outputs)),
+            _ => None,
+        }
+    });
+    (bn, dropouts, head)
+}
+
+fn report(records: &[EpochRecord], spec: &ModelSpec, epochs: usize) {
+    let params = spec.params();
     let tick = |ok: bool| if ok { "✓" } else { "✗" };
     let Some(last) = records.last() else { return };
     let best = records
@@ -208,9 +248,24 @@ fn report(records: &[EpochRecord], params: usize, epochs: usize) {
     );
     println!("  {} parameters < 20,000: {params}", tick(params < 20_000));
     println!("  {} epochs < 20: {epochs}", tick(epochs < 20));
-    println!("  ✓ BatchNorm: after the ReLU of all 6 conv blocks");
-    println!("  ✓ Dropout: p = 0.1 in all 6 conv blocks");
-    println!("  ✓ global average pooling followed by one linear layer (32 → 10)");
+    let (bn, dropouts, head) = brief_parts(spec);
+    println!("  {} BatchNorm: {bn} layer(s)", tick(bn > 0));
+    let mut ps: Vec<String> = dropouts.iter().map(|p| p.to_string()).collect();
+    ps.dedup();
+    println!(
+        "  {} Dropout: {} layer(s){}",
+        tick(!dropouts.is_empty()),
+        dropouts.len(),
+        if ps.is_empty() {
+            String::new()
+        } else {
+            format!(", p = {}", ps.join(", "))
+        }
+    );
+    match head {
+        Some((i, o)) => println!("  ✓ global average pooling followed by one linear layer ({i} → {o})"),
+        None => println!("  ✗ global average pooling followed by one linear layer: not this model's head"),
+    }
 }
 
 /// Runs `nnlab mnist train`.
@@ -220,11 +275,28 @@ pub fn run(args: TrainArgs) -> Result<()> {
             if !path.is_file() {
                 bail!("--resume {}: no such checkpoint file", path.display());
             }
-            Some(Checkpoint::load(path)?)
+            Some(Checkpoint::load(path, None)?)
         }
         None => None,
     };
-    let config = config_from(&args, resume.as_ref().and_then(|c| c.config.as_ref()))?;
+    let spec = match &resume {
+        Some(ck) => {
+            let own = ck.model.spec().clone();
+            if let Some(given) = args.model.load_if_given()?
+                && given.layers != own.layers
+            {
+                bail!(
+                    "--model {}: --resume continues the checkpoint's own model '{}', which differs; leave --model out",
+                    given.name,
+                    own.name
+                );
+            }
+            own
+        }
+        None => args.model.load_or_seed()?,
+    };
+    let mut config = config_from(&args, resume.as_ref().and_then(|c| c.config.as_ref()))?;
+    config.model = spec.name.clone();
     if let Some(ck) = &resume
         && ck.epoch >= config.epochs
     {
@@ -244,10 +316,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
         &out.join("config.json"),
         serde_json::to_string_pretty(&config)?.as_bytes(),
     )?;
+    write_atomic(&out.join("model.model"), spec.source.as_bytes())?;
     let mnist = args.data.load()?;
-    let params = nnlab_mnist::Cnn::new(0).parameter_count();
+    let params = spec.params();
     println!(
-        "training the {params}-parameter CNN: {:?} recipe, {} epochs, batch {}, lr {}, momentum {}, {:?}, seed {}, {} threads → {}",
+        "training model '{}' ({params} parameters): {:?} recipe, {} epochs, batch {}, lr {}, momentum {}, {:?}, seed {}, {} threads → {}",
+        spec.name,
         config.recipe,
         config.epochs,
         config.batch_size,
@@ -256,7 +330,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         config.schedule,
         config.seed,
         config.threads,
-        out.display()
+        out.display(),
     );
     if let Some(ck) = &resume {
         println!("resuming after epoch {} (step {})", ck.epoch, ck.step);
@@ -266,7 +340,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     let style = ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len} {msg}").expect("valid template");
     let mut bar = ProgressBar::hidden();
-    let final_state = train(&config, &mnist, resume, &mut |event| -> Result<()> {
+    let final_state = train(&config, &spec, &mnist, resume, &mut |event| -> Result<()> {
         match event {
             TrainEvent::EpochStart { epoch, batches } => {
                 bar = ProgressBar::new(batches as u64)
@@ -295,9 +369,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
         }
         Ok(())
     })?;
-    report(&final_state.records, params, config.epochs);
+    report(&final_state.records, &spec, config.epochs);
     println!(
-        "wrote {}/{{config.json, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors}}",
+        "wrote {}/{{config.json, model.model, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors}}",
         out.display()
     );
     Ok(())

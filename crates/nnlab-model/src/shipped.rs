@@ -1,0 +1,72 @@
+//! The model files that ship inside the binary, and finding a model by name or path.
+
+use std::path::Path;
+
+use crate::error::ModelError;
+use crate::spec::ModelSpec;
+
+/// Shipped models: (name, file text). The files live in the repository's `models/` folder.
+pub const SHIPPED: [(&str, &str); 2] = [
+    ("seed", include_str!("../../../models/seed.model")),
+    ("separable", include_str!("../../../models/separable.model")),
+];
+
+/// The extension of model files.
+pub const EXTENSION: &str = "model";
+
+/// A shipped model by name.
+pub fn shipped(name: &str) -> Option<ModelSpec> {
+    SHIPPED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, text)| ModelSpec::parse(n, &format!("model '{n}'"), text).expect("shipped models are valid"))
+}
+
+/// The names of the shipped models.
+pub fn shipped_names() -> Vec<&'static str> {
+    SHIPPED.iter().map(|(n, _)| *n).collect()
+}
+
+/// A model from `NAME` (a shipped model) or `FILE` (any path). A path that exists wins; an argument
+/// that looks like a path (has a `/` or a `.`) is never taken for a name.
+pub fn resolve(arg: &str) -> Result<ModelSpec, ModelError> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ModelError::file(arg, format!("cannot read the model file: {e}")))?;
+        let name = path
+            .file_stem()
+            .map_or(arg.to_string(), |s| s.to_string_lossy().into_owned());
+        return ModelSpec::parse(&name, arg, &text);
+    }
+    if !arg.contains(['/', '.'])
+        && let Some(spec) = shipped(arg)
+    {
+        return Ok(spec);
+    }
+    Err(ModelError::file(
+        arg,
+        format!(
+            "no such model file, and no shipped model of that name (shipped: {})",
+            shipped_names().join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_model_parses_and_names_resolve() {
+        for (name, _) in SHIPPED {
+            assert_eq!(resolve(name).unwrap().name, name);
+        }
+        let e = resolve("nosuch").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "nosuch: no such model file, and no shipped model of that name (shipped: seed, separable)"
+        );
+        assert!(resolve("dir/seed").is_err());
+    }
+}
