@@ -2,19 +2,22 @@
 # nnlab against PyTorch on this CPU: training and evaluation images per second for the same model, step,
 # batch and thread count, alternating the two for --runs rounds and reporting medians and the ratio.
 #
-# Usage: bench/compare.sh [--threads N] [--batch-size N] [--steps N] [--runs N]
+# Usage: bench/compare.sh [--model NAME|FILE] [--threads N] [--batch-size N] [--steps N] [--runs N]
+# The PyTorch side runs the module `nnlab mnist export-pytorch` writes for the same model (default: seed).
 # Installs torch into a throw-away venv (removed on exit); set TORCH_VENV=DIR to use (or keep) one instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-threads=2 batch=256 steps=20 runs=3
+threads=2 batch=256 steps=20 runs=3 model=seed
 while [[ $# -gt 0 ]]; do
+    [[ $# -ge 2 ]] || { echo "bench/compare.sh: $1 needs a value" >&2; exit 2; }
     case "$1" in
+        --model) model="$2" ;;
         --threads) threads="$2" ;;
         --batch-size) batch="$2" ;;
         --steps) steps="$2" ;;
         --runs) runs="$2" ;;
-        *) echo "bench/compare.sh: unknown argument '$1' (expected --threads, --batch-size, --steps, --runs)" >&2; exit 2 ;;
+        *) echo "bench/compare.sh: unknown argument '$1' (expected --model, --threads, --batch-size, --steps, --runs)" >&2; exit 2 ;;
     esac
     shift 2
 done
@@ -23,12 +26,16 @@ source bench/torch_venv.sh
 torch_venv torch numpy
 cargo build --release --quiet
 
-results="$(mktemp)"
+results="$(mktemp)" module="$(mktemp --suffix=.py)"
+target/release/nnlab mnist export-pytorch --model "$model" --out "$module"
+cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+simd="$(grep -o -w -E 'avx512f|avx512bw|avx512_vnni|avx512_bf16|avx2|fma' /proc/cpuinfo | sort -u | paste -sd' ')"
 for round in $(seq 1 "$runs"); do
     echo "round $round/$runs" >&2
-    printf 'nnlab %s\n' "$(target/release/nnlab mnist bench --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
-    printf 'pytorch %s\n' "$("$venv/bin/python" bench/pytorch_reference.py bench --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
+    printf 'nnlab %s\n' "$(target/release/nnlab mnist bench --model "$model" --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
+    printf 'pytorch %s\n' "$("$venv/bin/python" bench/pytorch_reference.py bench --module "$module" --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
 done
+echo "model $model; CPU: $cpu; SIMD flags: $simd"
 
 torch_version="$("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
 python3 - "$results" "$threads" "$batch" "$steps" "$runs" "$torch_version" <<'EOF'
@@ -49,4 +56,4 @@ for name in ("nnlab", "pytorch"):
     print(f"  {name} runs, train: " + ", ".join(f"{r['train_images_per_sec']:.0f}" for r in rows[name])
           + "; eval: " + ", ".join(f"{r['eval_images_per_sec']:.0f}" for r in rows[name]))
 EOF
-rm -f "$results"
+rm -f "$results" "$module"

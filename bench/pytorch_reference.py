@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The reference: nnlab's MNIST CNN, training step and recipe, in PyTorch on the CPU.
 
-  pytorch_reference.py bench [--batch-size 256] [--steps 20] [--threads 2] [--json]
+  pytorch_reference.py bench [--batch-size 256] [--steps 20] [--threads 2] [--json] [--module net.py]
       Times what `nnlab mnist bench` times: forward + backward + SGD update on one fixed batch
       (after 3 warm-up steps), then the evaluation forward pass, and prints images per second.
+      --module takes the model from a module written by `nnlab mnist export-pytorch` (default: the
+      seed CNN below).
   pytorch_reference.py train [--epochs 19] [--threads 2] [--workers 1] [--seed 12]
       The full recipe of RECIPE.md (augmentation, SGD 0.01/0.95, StepLR ×0.9 every 3 epochs),
       reading the IDX files in $MNIST_DIR, and prints per-epoch test accuracy and wall time.
@@ -60,14 +62,27 @@ class Net(nn.Module):
         return F.log_softmax(self.fc(x), dim=1)
 
 
+def exported_net(path):
+    """The class Net of a module written by `nnlab mnist export-pytorch`."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("exported", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.Net
+
+
 def bench(args):
     n = args.batch_size
     i = torch.arange(n * 784)
     images = (((i * 7919) % 255).float() / 255.0).reshape(n, 1, 28, 28)
     labels = torch.arange(n) % 10
     torch.manual_seed(1)
-    model = Net()
-    assert sum(p.numel() for p in model.parameters()) == 18_934
+    if args.module:
+        model = exported_net(args.module)()
+    else:
+        model = Net()
+        assert sum(p.numel() for p in model.parameters()) == 18_934
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.95)
 
     def step():
@@ -193,6 +208,7 @@ def main():
     b.add_argument("--steps", type=int, default=20)
     b.add_argument("--threads", type=int, default=2)
     b.add_argument("--json", action="store_true")
+    b.add_argument("--module", help="a module written by nnlab mnist export-pytorch (default: the seed CNN)")
     t = sub.add_parser("train", help="the full recipe with its augmentation")
     t.add_argument("--epochs", type=int, default=19)
     t.add_argument("--threads", type=int, default=2)

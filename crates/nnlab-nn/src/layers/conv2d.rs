@@ -104,8 +104,84 @@ impl Geometry {
     }
 }
 
+/// The output columns `lo..hi` whose input column `ox + kx − pad` lies inside a row of width `w`
+/// (stride 1, dilation 1).
+fn valid_columns(w: usize, ow: usize, kx: usize, pad: usize) -> (usize, usize) {
+    let lo = pad.saturating_sub(kx);
+    let hi = (w + pad).saturating_sub(kx).min(ow);
+    (lo, hi.max(lo))
+}
+
+/// `im2col` for stride 1 and dilation 1, copying whole row segments: the hot path of most models.
+fn im2col_unit(x: &[f32], g: &Geometry, cols: &mut [f32]) {
+    let Geometry {
+        cin,
+        h,
+        w,
+        k,
+        pad,
+        oh,
+        ow,
+        ..
+    } = *g;
+    for c in 0..cin {
+        let plane = &x[c * h * w..][..h * w];
+        for ky in 0..k {
+            for kx in 0..k {
+                let row = &mut cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
+                let (lo, hi) = valid_columns(w, ow, kx, pad);
+                for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
+                    let iy = oy + ky;
+                    if iy < pad || iy >= h + pad {
+                        out.fill(0.0);
+                        continue;
+                    }
+                    let src = &plane[(iy - pad) * w..][..w];
+                    out[..lo].fill(0.0);
+                    out[hi..].fill(0.0);
+                    out[lo..hi].copy_from_slice(&src[lo + kx - pad..hi + kx - pad]);
+                }
+            }
+        }
+    }
+}
+
+/// `col2im` for stride 1 and dilation 1.
+fn col2im_unit(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
+    let Geometry {
+        cin,
+        h,
+        w,
+        k,
+        pad,
+        oh,
+        ow,
+        ..
+    } = *g;
+    for c in 0..cin {
+        let plane = &mut dx[c * h * w..][..h * w];
+        for ky in 0..k {
+            for kx in 0..k {
+                let row = &cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
+                let (lo, hi) = valid_columns(w, ow, kx, pad);
+                for (oy, src) in row.chunks_exact(ow).enumerate() {
+                    let iy = oy + ky;
+                    if iy < pad || iy >= h + pad {
+                        continue;
+                    }
+                    let dst = &mut plane[(iy - pad) * w..][..w][lo + kx - pad..hi + kx - pad];
+                    dst.iter_mut().zip(&src[lo..hi]).for_each(|(d, s)| *d += s);
+                }
+            }
+        }
+    }
+}
+
 /// Unfolds one image [cin, h, w] into columns [cin·k·k, oh·ow].
 fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
+    if g.stride == 1 && g.dilation == 1 {
+        return im2col_unit(x, g, cols);
+    }
     let (p, ow, s) = (g.oh * g.ow, g.ow, g.stride);
     g.for_each_row(|tap, oy, lo, hi, src| {
         let out = &mut cols[tap * p + oy * ow..][..ow];
@@ -128,6 +204,9 @@ fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
 
 /// Folds columns back into an image, adding into `dx` (which starts at zero): the adjoint of `im2col`.
 fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
+    if g.stride == 1 && g.dilation == 1 {
+        return col2im_unit(cols, g, dx);
+    }
     let (p, ow, s) = (g.oh * g.ow, g.ow, g.stride);
     g.for_each_row(|tap, oy, lo, hi, src| {
         if let Some(start) = src {

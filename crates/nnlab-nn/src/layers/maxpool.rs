@@ -138,7 +138,14 @@ impl MaxPool2d {
                     for oy in 0..oh {
                         for ox in 0..ow {
                             let at = a[oy * ow + ox] as usize;
-                            dxp[(s * oy + at / k) * w + s * ox + at % k] += dyp[oy * ow + ox];
+                            // Constant arithmetic for the common 2×2 stride-2 window.
+                            let (dy_, dx_) = if k == 2 && s == 2 {
+                                (at >> 1, at & 1)
+                            } else {
+                                (at / k, at % k)
+                            };
+                            let s = if k == 2 && s == 2 { 2 } else { s };
+                            dxp[(s * oy + dy_) * w + s * ox + dx_] += dyp[oy * ow + ox];
                         }
                     }
                 }
