@@ -12,6 +12,8 @@ pub struct StatementSummary {
     pub module: String,
     /// Output C×H×W (features, 1, 1 once flattened).
     pub output: [usize; 3],
+    /// Whether the output has been flattened to a vector.
+    pub flat: bool,
     /// Trainable parameters.
     pub params: usize,
     /// Receptive field (input pixels one output value sees, along one axis) after the statement.
@@ -59,6 +61,7 @@ pub fn summarize(spec: &ModelSpec) -> Vec<StatementSummary> {
                 name: st.name.clone(),
                 module: st.module.clone(),
                 output: layers.last().map_or([0; 3], |l| l.output.dims()),
+                flat: layers.last().is_some_and(|l| l.output.flat),
                 params,
                 rf,
                 jump,

@@ -119,7 +119,8 @@ fn summary_shows_any_model_as_a_table_and_as_json() {
                 .and(predicate::str::contains(
                     "Conv2d(24, 24, 3, padding=1, groups=24, bias=False)",
                 ))
-                .and(predicate::str::contains("fused blocks: stem: fused Conv→BN→ReLU")),
+                .and(predicate::str::contains("runs fused as Conv→BN→ReLU: stem, depthwise"))
+                .and(predicate::str::contains("runs fused as Conv→ReLU→BN: dilated")),
         );
 }
 

@@ -137,8 +137,13 @@ fn im2col_unit(x: &[f32], g: &Geometry, cols: &mut [f32]) {
                         continue;
                     }
                     let src = &plane[(iy - pad) * w..][..w];
-                    out[..lo].fill(0.0);
-                    out[hi..].fill(0.0);
+                    // Only rows at the border have padding: skip the (library-call) fills elsewhere.
+                    if lo > 0 {
+                        out[..lo].fill(0.0);
+                    }
+                    if hi < ow {
+                        out[hi..].fill(0.0);
+                    }
                     out[lo..hi].copy_from_slice(&src[lo + kx - pad..hi + kx - pad]);
                 }
             }
@@ -177,6 +182,46 @@ fn col2im_unit(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
     }
 }
 
+/// `out[j] = src[j·stride]`, with the stride a constant for the common stride 2 (so the loop has no
+/// bounds checks and compiles to strided loads).
+#[inline(always)]
+fn gather(out: &mut [f32], src: &[f32], stride: usize) {
+    fn fixed<const S: usize>(out: &mut [f32], src: &[f32]) {
+        if out.is_empty() {
+            return;
+        }
+        let src = &src[..(out.len() - 1) * S + 1];
+        for (j, o) in out.iter_mut().enumerate() {
+            *o = src[j * S];
+        }
+    }
+    match stride {
+        2 => fixed::<2>(out, src),
+        _ => out
+            .iter_mut()
+            .zip(src.iter().step_by(stride))
+            .for_each(|(o, v)| *o = *v),
+    }
+}
+
+/// `dst[j·stride] += from[j]`: the adjoint of `gather`.
+#[inline(always)]
+fn scatter_add(dst: &mut [f32], from: &[f32], stride: usize) {
+    fn fixed<const S: usize>(dst: &mut [f32], from: &[f32]) {
+        if from.is_empty() {
+            return;
+        }
+        let dst = &mut dst[..(from.len() - 1) * S + 1];
+        for (j, v) in from.iter().enumerate() {
+            dst[j * S] += v;
+        }
+    }
+    match stride {
+        2 => fixed::<2>(dst, from),
+        _ => dst.iter_mut().step_by(stride).zip(from).for_each(|(d, v)| *d += v),
+    }
+}
+
 /// Unfolds one image [cin, h, w] into columns [cin·k·k, oh·ow].
 fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
     if g.stride == 1 && g.dilation == 1 {
@@ -188,14 +233,16 @@ fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
         match src {
             None => out.fill(0.0),
             Some(start) => {
-                out[..lo].fill(0.0);
-                out[hi..].fill(0.0);
+                if lo > 0 {
+                    out[..lo].fill(0.0);
+                }
+                if hi < ow {
+                    out[hi..].fill(0.0);
+                }
                 if s == 1 {
                     out[lo..hi].copy_from_slice(&x[start..start + hi - lo]);
                 } else {
-                    for (j, o) in out[lo..hi].iter_mut().enumerate() {
-                        *o = x[start + j * s];
-                    }
+                    gather(&mut out[lo..hi], &x[start..], s);
                 }
             }
         }
@@ -217,9 +264,7 @@ fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
                     .zip(from)
                     .for_each(|(d, v)| *d += v);
             } else {
-                for (j, v) in from.iter().enumerate() {
-                    dx[start + j * s] += v;
-                }
+                scatter_add(&mut dx[start..], from, s);
             }
         }
     });
@@ -316,7 +361,7 @@ impl Conv2d {
     /// convolutions need none.
     pub(crate) fn scratch_len(&self, h: usize, w: usize) -> usize {
         let (oh, ow) = self.output_size(h, w);
-        if self.is_pointwise() {
+        if self.is_pointwise() || self.is_depthwise() {
             0
         } else {
             self.cin * self.k * self.k * oh * ow
@@ -328,10 +373,95 @@ impl Conv2d {
         self.weight.len() + self.bias.as_ref().map_or(0, |b| b.len())
     }
 
+    /// A depthwise convolution (one input and one output channel per group) runs as a direct stencil:
+    /// a matrix product per channel would be 1 × k² · k² × P, far too thin to pay for im2col.
+    fn is_depthwise(&self) -> bool {
+        self.opts.groups == self.cin && self.cout == self.cin
+    }
+
+    /// Calls `f(c, tap, out_start, len, in_start)` for each channel, kernel tap and output row whose input
+    /// row lies inside the image: the `len` outputs from `out_start` on read the input from `in_start`
+    /// on, stepping by the stride (the depthwise stencil's iteration space).
+    #[inline(always)]
+    fn for_each_depthwise_row(&self, g: &Geometry, mut f: impl FnMut(usize, usize, usize, usize, usize)) {
+        let (k, d, s) = (g.k, g.dilation, g.stride);
+        for c in 0..g.cin {
+            for ky in 0..k {
+                for kx in 0..k {
+                    let (lo, hi) = g.valid(g.w, g.ow, kx * d);
+                    for oy in 0..g.oh {
+                        let iy = oy * s + ky * d;
+                        if iy >= g.pad && iy - g.pad < g.h {
+                            let start = c * g.h * g.w + (iy - g.pad) * g.w + lo * s + kx * d - g.pad;
+                            f(
+                                c,
+                                (c * k + ky) * k + kx,
+                                lo + c * g.oh * g.ow + oy * g.ow,
+                                hi - lo,
+                                start,
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// One image of a depthwise convolution: y[c] = Σ_taps W[c, tap] · shifted x[c].
+    fn depthwise_forward(&self, x: &[f32], g: &Geometry, y: &mut [f32]) {
+        y.fill(0.0);
+        let (wv, s) = (&self.weight.value, g.stride);
+        self.for_each_depthwise_row(g, |_, tap, out, len, start| {
+            let wt = wv[tap];
+            let dst = &mut y[out..out + len];
+            if s == 1 {
+                dst.iter_mut()
+                    .zip(&x[start..start + len])
+                    .for_each(|(o, v)| *o += wt * v);
+            } else {
+                dst.iter_mut()
+                    .zip(x[start..].iter().step_by(s))
+                    .for_each(|(o, v)| *o += wt * v);
+            }
+        });
+    }
+
+    /// One image of a depthwise convolution's backward: ∂W[c, tap] += Σ dy[c]·shifted x[c] into
+    /// `dw` (laid out as the weight), and ∂x[c] += W[c, tap] · dy[c] shifted back.
+    fn depthwise_backward(&self, x: &[f32], g: &Geometry, dy: &[f32], dw: &mut [f32], mut dx: Option<&mut [f32]>) {
+        let (wv, s) = (&self.weight.value, g.stride);
+        self.for_each_depthwise_row(g, |_, tap, out, len, start| {
+            let d = &dy[out..out + len];
+            if s == 1 {
+                let xs = &x[start..start + len];
+                dw[tap] += d.iter().zip(xs).map(|(a, b)| a * b).sum::<f32>();
+                if let Some(dx) = dx.as_deref_mut() {
+                    let wt = wv[tap];
+                    dx[start..start + len].iter_mut().zip(d).for_each(|(o, v)| *o += wt * v);
+                }
+            } else {
+                dw[tap] += d
+                    .iter()
+                    .zip(x[start..].iter().step_by(s))
+                    .map(|(a, b)| a * b)
+                    .sum::<f32>();
+                if let Some(dx) = dx.as_deref_mut() {
+                    let wt = wv[tap];
+                    dx[start..].iter_mut().step_by(s).zip(d).for_each(|(o, v)| *o += wt * v);
+                }
+            }
+        });
+    }
+
     /// One image: `y` [cout, oh·ow] = W · im2col(`x`) (+ bias), group by group; `cols` is scratch of
     /// `scratch_len`.
     pub(crate) fn forward_image(&self, x: &[f32], h: usize, w: usize, y: &mut [f32], cols: &mut [f32]) {
         let g = self.geometry(h, w);
+        if self.is_depthwise() {
+            self.depthwise_forward(x, &g, y);
+            self.add_bias(y, g.oh * g.ow);
+            return;
+        }
         let groups = self.opts.groups;
         let (kk, p) = (self.cin / groups * self.k * self.k, g.oh * g.ow);
         let cout_g = self.cout / groups;
@@ -349,8 +479,12 @@ impl Conv2d {
                 false,
             );
         }
+        self.add_bias(y, p);
+    }
+
+    fn add_bias(&self, y: &mut [f32], plane: usize) {
         if let Some(b) = &self.bias {
-            for (vals, &bias) in y.chunks_exact_mut(p).zip(&b.value) {
+            for (vals, &bias) in y.chunks_exact_mut(plane).zip(&b.value) {
                 vals.iter_mut().for_each(|v| *v += bias);
             }
         }
@@ -374,6 +508,14 @@ impl Conv2d {
         let groups = self.opts.groups;
         let (kk, p) = (self.cin / groups * self.k * self.k, g.oh * g.ow);
         let cout_g = self.cout / groups;
+        if self.is_depthwise() {
+            // One output per group: the transposed per-group blocks [k², 1] are the weight's own layout.
+            let (dw, db) = grads.split_at_mut(self.weight.len());
+            for (d, vals) in db.iter_mut().zip(dy.chunks_exact(p)) {
+                *d += vals.iter().sum::<f32>();
+            }
+            return self.depthwise_backward(x, &g, dy, dw, dx);
+        }
         let pointwise = self.is_pointwise();
         let input: &[f32] = if pointwise {
             x
@@ -496,7 +638,19 @@ mod tests {
     use rand::SeedableRng;
 
     /// Every option: plain, padded, pointwise, stride 2, dilation 2, grouped, depthwise, with bias.
-    const CASES: [(usize, usize, usize, ConvOptions); 8] = [
+    const CASES: [(usize, usize, usize, ConvOptions); 9] = [
+        (
+            3,
+            3,
+            3,
+            ConvOptions {
+                stride: 1,
+                pad: 2,
+                dilation: 2,
+                groups: 3,
+                bias: true,
+            },
+        ),
         (
             3,
             2,

@@ -277,14 +277,16 @@ impl ConvBlock {
                         for ch in 0..c {
                             let range = ch * plane..(ch + 1) * plane;
                             let (mu, is) = (mean[ch], inv_std[ch]);
-                            if !relu_first {
+                            let (sg, sgx) = if relu_first {
+                                lane_sums(&g[range.clone()], &r[range], |g, r| (g, g * (r - mu) * is))
+                            } else {
+                                // A ReLU after BN passes the gradient only where BN's output r·a + b is positive.
                                 let (a, b) = (bn_a[ch], bn_b[ch]);
-                                g[range.clone()]
-                                    .iter_mut()
-                                    .zip(&r[range.clone()])
-                                    .for_each(|(g, &r)| *g = if r * a + b > 0.0 { *g } else { 0.0 });
-                            }
-                            let (sg, sgx) = lane_sums(&g[range.clone()], &r[range], |g, r| (g, g * (r - mu) * is));
+                                lane_sums(&g[range.clone()], &r[range], |g, r| {
+                                    let g = g * ((r * a + b > 0.0) as u8 as f32);
+                                    (g, g * (r - mu) * is)
+                                })
+                            };
                             sums[ch] += sg;
                             sums[c + ch] += sgx;
                         }
@@ -351,9 +353,9 @@ impl ConvBlock {
                                 // Here r is the convolution's output; the ReLU mask applies to the incoming
                                 // gradient only, BN's own terms reach every position.
                                 let (a, b) = (bn_a[ch], bn_b[ch]);
-                                for i in 0..plane {
-                                    let passed = if r[i] * a + b > 0.0 { kept[i] as f32 } else { 0.0 };
-                                    dst[i] = slope * passed * d[i] - offset - per_r * r[i];
+                                for (((o, &dv), &rv), &kv) in dst.iter_mut().zip(d).zip(r).zip(kept) {
+                                    let passed = (kv & ((rv * a + b > 0.0) as u8)) as f32;
+                                    *o = slope * passed * dv - offset - per_r * rv;
                                 }
                             }
                         }

@@ -82,7 +82,11 @@ pub fn run(args: SummaryArgs) -> Result<()> {
     println!("{}", "-".repeat(header.chars().count()));
     for (r, module) in rows.iter().zip(&shown) {
         let [c, h, w] = r.output;
-        let shape = format!("{c}×{h}×{w}");
+        let shape = if r.flat {
+            c.to_string()
+        } else {
+            format!("{c}×{h}×{w}")
+        };
         let pad = module_w - module.chars().count();
         println!(
             "{:<name_w$}  {module}{}  {shape:>9}  {:>7}  {:>3}  {:>4}  {:>10}",
@@ -101,13 +105,18 @@ pub fn run(args: SummaryArgs) -> Result<()> {
         grouped(macs),
         macs as f64 / 1e6
     );
-    let fused: Vec<String> = net
-        .execution_plan()
-        .into_iter()
-        .filter(|p| p.contains("fused"))
-        .collect();
-    if !fused.is_empty() {
-        println!("fused blocks: {}", fused.join("; "));
+    // The fused blocks, grouped by kind: "convblock1: fused Conv→ReLU→BN→Dropout" → kind, names.
+    let mut kinds: Vec<(String, Vec<String>)> = Vec::new();
+    for step in net.execution_plan() {
+        if let Some((name, kind)) = step.split_once(": fused ") {
+            match kinds.iter_mut().find(|(k, _)| k == kind) {
+                Some((_, names)) => names.push(name.to_string()),
+                None => kinds.push((kind.to_string(), vec![name.to_string()])),
+            }
+        }
+    }
+    for (kind, names) in kinds {
+        println!("runs fused as {kind}: {}", names.join(", "));
     }
     Ok(())
 }
