@@ -1,18 +1,11 @@
 //! `nnlab mnist …` run as a user runs it, on the real MNIST files (MNIST_DIR, default ../shared/mnist).
 
 mod common;
-use common::mnist_dir;
+use common::nnlab;
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-
-fn nnlab() -> Command {
-    let mut c = Command::cargo_bin("nnlab").unwrap();
-    c.env("MNIST_DIR", mnist_dir());
-    c
-}
 
 /// A quick real-data run: 2,000 training images, 1,000 test images, batch 64, lr 0.05.
 fn quick_train(out: &Path, extra: &[&str]) {
@@ -28,19 +21,9 @@ fn quick_train(out: &Path, extra: &[&str]) {
 }
 
 fn records(out: &Path) -> Vec<serde_json::Value> {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
-    assert_eq!(v["params"], 18934);
-    v["epochs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.as_object_mut().unwrap().remove("seconds");
-            r
-        })
-        .collect()
+    let (records, params) = common::epoch_records(out);
+    assert_eq!(params, 18934);
+    records
 }
 
 #[test]

@@ -4,19 +4,12 @@
 //! state_dict loads given its model.
 
 mod common;
-use common::mnist_dir;
+use common::{mnist_dir, nnlab};
 
 use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use sha2::{Digest, Sha256};
-
-fn nnlab() -> Command {
-    let mut c = Command::cargo_bin("nnlab").unwrap();
-    c.env("MNIST_DIR", mnist_dir());
-    c
-}
 
 /// SHA-256 over every tensor of a safetensors file in name order: name, a NUL byte, the raw values.
 fn digest(path: &Path) -> String {
@@ -34,18 +27,7 @@ fn digest(path: &Path) -> String {
 }
 
 fn epochs(out: &Path) -> Vec<serde_json::Value> {
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
-    v["epochs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.as_object_mut().unwrap().remove("seconds");
-            r
-        })
-        .collect()
+    common::epoch_records(out).0
 }
 
 /// Recorded on the hard-coded `Cnn` (commit 7972244) before it was removed:

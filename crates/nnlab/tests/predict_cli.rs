@@ -2,20 +2,13 @@
 //! from the test set at other sizes, inverted, and in colour.
 
 mod common;
-use common::mnist_dir;
+use common::{mnist_dir, nnlab};
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use image::{GrayImage, Rgb, RgbImage, imageops};
 use nnlab_mnist::Mnist;
 use predicates::prelude::*;
-
-fn nnlab() -> Command {
-    let mut c = Command::cargo_bin("nnlab").unwrap();
-    c.env("MNIST_DIR", mnist_dir());
-    c
-}
 
 /// Test digit `i` rendered three ways: enlarged grey, enlarged and inverted (JPEG), blue ink on yellow.
 fn render(mnist: &Mnist, i: usize, dir: &Path) -> [PathBuf; 3] {

@@ -7,17 +7,9 @@
 //! venv). Without it the test says so and passes, except under CI, where it fails.
 
 mod common;
-use common::mnist_dir;
+use common::{mnist_dir, nnlab};
 
 use std::path::{Path, PathBuf};
-
-use assert_cmd::Command;
-
-fn nnlab() -> Command {
-    let mut c = Command::cargo_bin("nnlab").unwrap();
-    c.env("MNIST_DIR", mnist_dir());
-    c
-}
 
 fn json(out: &[u8]) -> serde_json::Value {
     serde_json::from_slice(out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(out)))

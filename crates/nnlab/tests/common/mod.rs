@@ -1,6 +1,10 @@
-//! Shared by the integration tests: where the real MNIST files are.
+//! Shared by the integration tests: where the real MNIST files are, the binary with that data, and a
+//! run's per-epoch records. (Each test crate uses a part of it.)
+#![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
 
 /// `$MNIST_DIR` (relative paths are taken from the workspace root, as `.ci/run` sets it), else
 /// `../shared/mnist` beside the repository.
@@ -13,4 +17,28 @@ pub fn mnist_dir() -> PathBuf {
         }
         _ => root.join("../shared/mnist"),
     }
+}
+
+/// The `nnlab` binary, reading MNIST from `mnist_dir()`.
+pub fn nnlab() -> Command {
+    let mut c = Command::cargo_bin("nnlab").unwrap();
+    c.env("MNIST_DIR", mnist_dir());
+    c
+}
+
+/// A run's `metrics.json`: the epoch records without their wall time, and the parameter count.
+pub fn epoch_records(out: &Path) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
+    let records = v["epochs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.as_object_mut().unwrap().remove("seconds");
+            r
+        })
+        .collect();
+    (records, v["params"].clone())
 }
