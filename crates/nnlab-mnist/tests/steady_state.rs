@@ -19,11 +19,11 @@ fn training_steps_after_the_first_allocate_no_tensors() {
         lr: 0.01,
         momentum: 0.9,
     };
-    train_step(&mut model, &batch, &sgd, 0);
+    train_step(&mut model, &batch, &sgd, 0).unwrap();
     let warm = Tensor::fresh_allocations();
     assert!(warm > 0, "the first step allocates");
     for step in 1..4 {
-        train_step(&mut model, &batch, &sgd, step);
+        train_step(&mut model, &batch, &sgd, step).unwrap();
     }
     assert_eq!(
         Tensor::fresh_allocations(),

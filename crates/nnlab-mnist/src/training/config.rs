@@ -70,6 +70,9 @@ pub struct TrainConfig {
     pub train_limit: Option<usize>,
     /// Use only the first N test images; `None` = all 10,000.
     pub test_limit: Option<usize>,
+    /// Legitimate changes made on resuming (e.g. "resumed after epoch 3: epochs 3 → 5"), in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
 }
 
 impl TrainConfig {
@@ -92,6 +95,7 @@ impl TrainConfig {
             max_degrees: 10.0,
             train_limit: None,
             test_limit: None,
+            changes: Vec::new(),
         };
         match recipe {
             Recipe::Seed => seed_recipe,

@@ -21,9 +21,13 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-/// The `metrics.json` document.
-pub fn metrics_json(records: &[EpochRecord], params: usize) -> serde_json::Value {
-    serde_json::json!({ "epochs": records, "params": params })
+/// The `metrics.json` document; `stopped` says why a run ended early (divergence, interrupt).
+pub fn metrics_json(records: &[EpochRecord], params: usize, stopped: Option<&serde_json::Value>) -> serde_json::Value {
+    let mut doc = serde_json::json!({ "epochs": records, "params": params });
+    if let Some(s) = stopped {
+        doc["stopped"] = s.clone();
+    }
+    doc
 }
 
 /// The `metrics.csv` document.

@@ -11,5 +11,5 @@ pub mod trainer;
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Recipe, TrainConfig};
 pub use metrics::EpochRecord;
-pub use step::{Evaluation, evaluate, train_step, train_step_probed};
-pub use trainer::{Progress, TrainEvent, train};
+pub use step::{Evaluation, NonFinite, evaluate, train_step, train_step_probed};
+pub use trainer::{Finish, Progress, TrainEvent, train};

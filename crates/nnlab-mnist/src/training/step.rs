@@ -8,8 +8,29 @@ use crate::data::batches::{Batch, EpochPlan, Prefetcher};
 use crate::data::{CLASSES, SIDE, Split};
 use nnlab_model::Network;
 
-/// Forward, loss, backward and SGD update on one batch; returns (mean loss, correct predictions).
-pub fn train_step(model: &mut Network, batch: &Batch, sgd: &Sgd, step_seed: u64) -> (f64, usize) {
+/// Why a step was not taken: the weights stay as they were before the step (the BatchNorm running
+/// statistics of its forward pass may not, which is why a diverged run saves no checkpoint after it).
+#[derive(Debug, Clone, PartialEq)]
+pub enum NonFinite {
+    /// The loss came out NaN or infinite.
+    Loss(f64),
+    /// A gradient came out NaN or infinite (the parameter tensor's name).
+    Gradient(String),
+}
+
+impl std::fmt::Display for NonFinite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NonFinite::Loss(l) => write!(f, "the loss is {l}"),
+            NonFinite::Gradient(name) => write!(f, "the gradient of {name} is not finite"),
+        }
+    }
+}
+
+/// Forward, loss, backward and SGD update on one batch; returns (mean loss, correct predictions), or
+/// why the step was refused: a non-finite loss (checked before backward) or gradient (checked before
+/// the update), so a diverging run never writes a NaN into the weights.
+pub fn train_step(model: &mut Network, batch: &Batch, sgd: &Sgd, step_seed: u64) -> Result<(f64, usize), NonFinite> {
     train_step_probed(model, batch, sgd, step_seed, &mut NoProbe)
 }
 
@@ -20,21 +41,31 @@ pub fn train_step_probed(
     sgd: &Sgd,
     step_seed: u64,
     probe: &mut impl Probe,
-) -> (f64, usize) {
+) -> Result<(f64, usize), NonFinite> {
     let x = probe.time("batch", Phase::Data, || {
         Tensor::from_slice([batch.len(), 1, SIDE, SIDE], &batch.images)
     });
     let logits = model.forward_probed(x, Mode::Train, step_seed, probe);
     let out = probe.time("loss", Phase::Forward, || nll_loss(&logits, &batch.labels));
+    if !out.loss.is_finite() {
+        return Err(NonFinite::Loss(out.loss));
+    }
     model.backward_probed(out.grad, probe);
-    probe.time("sgd", Phase::Update, || sgd.step(model.params_mut()));
+    let mut params = model.named_params_mut();
+    if let Some((name, p)) = params.iter_mut().find(|(_, p)| !p.grad.iter().all(|g| g.is_finite())) {
+        let name = name.clone();
+        let _ = p;
+        params.iter_mut().for_each(|(_, p)| p.grad.fill(0.0));
+        return Err(NonFinite::Gradient(name));
+    }
+    probe.time("sgd", Phase::Update, || sgd.step(params.into_iter().map(|(_, p)| p)));
     let correct = out
         .predictions
         .iter()
         .zip(&batch.labels)
         .filter(|(p, l)| p == l)
         .count();
-    (out.loss, correct)
+    Ok((out.loss, correct))
 }
 
 /// The result of evaluating on a split.

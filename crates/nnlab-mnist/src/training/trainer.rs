@@ -10,7 +10,7 @@ use super::checkpoint::Checkpoint;
 use super::config::TrainConfig;
 use super::metrics::EpochRecord;
 use super::schedule::learning_rate;
-use super::step::{evaluate, train_step};
+use super::step::{NonFinite, evaluate, train_step};
 use crate::data::batches::{EpochPlan, Prefetcher};
 use crate::data::{Mnist, Split};
 use nnlab_model::{ModelSpec, Network};
@@ -59,20 +59,40 @@ pub enum TrainEvent<'a> {
     },
 }
 
+/// How a training run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    /// Every epoch ran.
+    Completed,
+    /// A step's loss or gradient was not finite: training stopped before applying it.
+    Diverged {
+        /// Epoch of the failed step, from 1.
+        epoch: usize,
+        /// Its optimizer step, from 1 (counted over the whole run).
+        step: usize,
+        /// The learning rate it would have used.
+        lr: f32,
+        /// What was not finite.
+        reason: NonFinite,
+    },
+}
+
 /// A per-step seed for dropout masks.
 fn step_seed(seed: u64, step: usize) -> u64 {
     seed.wrapping_mul(0xA24B_AED4_963E_E407) ^ (step as u64).wrapping_mul(0x9FB2_1C65_1E98_DF25)
 }
 
 /// Trains `model` from scratch (or the model of `resume` from where it stopped) to `config.epochs`,
-/// calling `on_event` as it goes. Returns the final state. Stops early with the callback's error.
+/// calling `on_event` as it goes. Returns the state after the last completed epoch and how the run
+/// ended; a diverging step ends it at once (its state is then not the one to save). Stops early with
+/// the callback's error.
 pub fn train<E>(
     config: &TrainConfig,
     model: &ModelSpec,
     data: &Mnist,
     resume: Option<Checkpoint>,
     on_event: &mut dyn FnMut(TrainEvent) -> Result<(), E>,
-) -> Result<Checkpoint, E> {
+) -> Result<(Checkpoint, Finish), E> {
     let train_split = Arc::new(match config.train_limit {
         Some(n) => data.train.take(n),
         None => data.train.clone(),
@@ -115,7 +135,18 @@ pub fn train<E>(
                 lr,
                 momentum: config.momentum,
             };
-            let (loss, ok) = train_step(&mut state.model, &batch, &sgd, step_seed(config.seed, state.step));
+            let (loss, ok) = match train_step(&mut state.model, &batch, &sgd, step_seed(config.seed, state.step)) {
+                Ok(r) => r,
+                Err(reason) => {
+                    let finish = Finish::Diverged {
+                        epoch: epoch + 1,
+                        step: state.step + 1,
+                        lr,
+                        reason,
+                    };
+                    return Ok((state, finish));
+                }
+            };
             state.step += 1;
             loss_sum += loss * batch.len() as f64;
             correct += ok;
@@ -151,5 +182,5 @@ pub fn train<E>(
             is_best,
         })?;
     }
-    Ok(state)
+    Ok((state, Finish::Completed))
 }

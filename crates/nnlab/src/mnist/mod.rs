@@ -42,10 +42,10 @@ pub enum MnistCommand {
 /// Runs one MNIST command.
 pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        MnistCommand::Train(a) => return train::run(a),
         MnistCommand::Download(a) => download::run(a),
         MnistCommand::Info(a) => info::run(a),
         MnistCommand::Summary(a) => summary::run(a),
-        MnistCommand::Train(a) => train::run(a),
         MnistCommand::Bench(a) => bench::run(a),
         MnistCommand::Eval(a) => eval::run(a),
         MnistCommand::Predict(a) => predict::run(a),

@@ -25,6 +25,9 @@ pub struct PredictArgs {
     /// One JSON object per image instead of text.
     #[arg(long)]
     json: bool,
+    /// Refuse images wider or taller than this many pixels (read from the header, before decoding).
+    #[arg(long, value_name = "PIXELS", default_value_t = crate::output::image_input::DEFAULT_MAX_SIDE)]
+    max_image_side: u32,
 }
 
 const IMAGE_EXTENSIONS: [&str; 6] = ["png", "jpg", "jpeg", "bmp", "gif", "webp"];
@@ -96,10 +99,8 @@ fn expand(args: &[String]) -> Result<Vec<PathBuf>> {
 }
 
 /// Reads an image and converts it to the network's input (784 normalised values).
-fn load_digit(path: &Path) -> Result<Vec<f32>, String> {
-    let img = image::open(path)
-        .map_err(|e| format!("cannot read the image: {e}"))?
-        .to_luma32f();
+fn load_digit(path: &Path, max_side: u32) -> Result<Vec<f32>, String> {
+    let img = crate::output::image_input::decode_bounded(path, max_side)?.to_luma32f();
     let grey = Grey {
         width: img.width() as usize,
         height: img.height() as usize,
@@ -120,7 +121,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let mut failures = 0;
     for file in &files {
         let shown = file.display().to_string();
-        match load_digit(file) {
+        match load_digit(file, args.max_image_side) {
             Err(reason) => {
                 failures += 1;
                 if args.json {

@@ -3,6 +3,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
@@ -10,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nnlab_mnist::ModelSpec;
 use nnlab_mnist::training::config::Schedule;
 use nnlab_mnist::training::metrics::{metrics_csv, metrics_json};
-use nnlab_mnist::training::{Checkpoint, EpochRecord, Recipe, TrainConfig, TrainEvent, train};
+use nnlab_mnist::training::{Checkpoint, EpochRecord, Finish, Recipe, TrainConfig, TrainEvent, train};
 use nnlab_model::Layer;
 
 use super::curves::Curves;
@@ -35,9 +37,9 @@ pub struct TrainArgs {
     data: DataArgs,
     #[command(flatten)]
     model: ModelArg,
-    /// Which recipe to start from; the flags below override single values.
-    #[arg(long, value_enum, default_value = "seed")]
-    recipe: RecipeName,
+    /// Which recipe to start from (default seed); the flags below override single values.
+    #[arg(long, value_enum)]
+    recipe: Option<RecipeName>,
     /// Epochs (the goal is ≥ 99.4 % test accuracy in under 20).
     #[arg(long)]
     epochs: Option<usize>,
@@ -92,14 +94,72 @@ pub fn init_threads(threads: usize) -> Result<()> {
     Ok(())
 }
 
+/// `--resume` continues a run exactly: a flag that would change its recipe is refused, naming each
+/// setting that differs (more epochs, and another thread count, which changes no number, are fine).
+fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
+    let mut differ = Vec::new();
+    let mut check = |flag: &str, given: Option<String>, had: String| {
+        if let Some(g) = given
+            && g != had
+        {
+            differ.push(format!("{flag} {g} (the run has {had})"));
+        }
+    };
+    let recipe = |r: Recipe| format!("{r:?}").to_lowercase();
+    check(
+        "--recipe",
+        args.recipe.map(|n| format!("{n:?}").to_lowercase()),
+        recipe(r.recipe),
+    );
+    check(
+        "--batch-size",
+        args.batch_size.map(|v| v.to_string()),
+        r.batch_size.to_string(),
+    );
+    check("--lr", args.lr.map(|v| v.to_string()), r.lr.to_string());
+    check(
+        "--momentum",
+        args.momentum.map(|v| v.to_string()),
+        r.momentum.to_string(),
+    );
+    check("--seed", args.seed.map(|v| v.to_string()), r.seed.to_string());
+    let (step_size, gamma) = match r.schedule {
+        Schedule::Step { step_size, gamma } => (step_size.to_string(), gamma.to_string()),
+        Schedule::OneCycle { .. } => ("none (one-cycle schedule)".into(), "none (one-cycle schedule)".into()),
+    };
+    check("--step-size", args.step_size.map(|v| v.to_string()), step_size);
+    check("--gamma", args.gamma.map(|v| v.to_string()), gamma);
+    let limit = |l: Option<usize>| l.map_or("all".to_string(), |v| v.to_string());
+    check(
+        "--train-limit",
+        args.train_limit.map(|v| v.to_string()),
+        limit(r.train_limit),
+    );
+    check(
+        "--test-limit",
+        args.test_limit.map(|v| v.to_string()),
+        limit(r.test_limit),
+    );
+    if !differ.is_empty() {
+        bail!(
+            "--resume continues the checkpoint's run exactly, and these would change it: {}; leave them out, or start a new run",
+            differ.join(", ")
+        );
+    }
+    Ok(())
+}
+
 fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainConfig> {
     let mut c = match resumed {
         Some(c) => c.clone(),
         None => TrainConfig::recipe(match args.recipe {
-            RecipeName::Seed => Recipe::Seed,
-            RecipeName::Tuned => Recipe::Tuned,
+            Some(RecipeName::Tuned) => Recipe::Tuned,
+            Some(RecipeName::Seed) | None => Recipe::Seed,
         }),
     };
+    if let Some(r) = resumed {
+        refuse_contradictions(args, r)?;
+    }
     if let Some(v) = args.epochs {
         c.epochs = v;
     }
@@ -183,10 +243,16 @@ fn timestamp() -> String {
     )
 }
 
-fn write_outputs(out: &Path, records: &[EpochRecord], config: &TrainConfig, params: usize) -> Result<()> {
+fn write_outputs(
+    out: &Path,
+    records: &[EpochRecord],
+    config: &TrainConfig,
+    params: usize,
+    stopped: Option<&serde_json::Value>,
+) -> Result<()> {
     write_atomic(
         &out.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics_json(records, params))?.as_bytes(),
+        serde_json::to_string_pretty(&metrics_json(records, params, stopped))?.as_bytes(),
     )?;
     write_atomic(&out.join("metrics.csv"), metrics_csv(records).as_bytes())?;
     let title = format!(
@@ -268,8 +334,8 @@ fn report(records: &[EpochRecord], spec: &ModelSpec, epochs: usize) {
     }
 }
 
-/// Runs `nnlab mnist train`.
-pub fn run(args: TrainArgs) -> Result<()> {
+/// Runs `nnlab mnist train`: exit 0 when every epoch ran, 3 when training diverged, 130 when interrupted.
+pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let resume = match &args.resume {
         Some(path) => {
             if !path.is_file() {
@@ -297,6 +363,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
     };
     let mut config = config_from(&args, resume.as_ref().and_then(|c| c.config.as_ref()))?;
     config.model = spec.name.clone();
+    if let Some(ck) = &resume
+        && let Some(had) = &ck.config
+        && had.epochs != config.epochs
+    {
+        let change = format!(
+            "resumed after epoch {}: epochs {} → {}",
+            ck.epoch, had.epochs, config.epochs
+        );
+        println!("{change} (recorded in config.json)");
+        config.changes.push(change);
+    }
     if let Some(ck) = &resume
         && ck.epoch >= config.epochs
     {
@@ -340,7 +417,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     let style = ProgressStyle::with_template("epoch {prefix} {bar:30} {pos}/{len} {msg}").expect("valid template");
     let mut bar = ProgressBar::hidden();
-    let final_state = train(&config, &spec, &mnist, resume, &mut |event| -> Result<()> {
+    // The newest complete checkpoint of this run, to name in the resume command: (file, epoch).
+    let mut last_saved: Option<(PathBuf, usize)> = args.resume.clone().zip(resume.as_ref().map(|c| c.epoch));
+    install_interrupt_handler();
+    let result = train(&config, &spec, &mnist, resume, &mut |event| -> Result<()> {
         match event {
             TrainEvent::EpochStart { epoch, batches } => {
                 bar = ProgressBar::new(batches as u64)
@@ -348,6 +428,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     .with_prefix(format!("{epoch}/{}", config.epochs));
             }
             TrainEvent::Batch(p) => {
+                if INTERRUPTED.load(Ordering::SeqCst) {
+                    bar.finish_and_clear();
+                    return Err(Interrupted {
+                        epoch: p.epoch,
+                        batch: p.batch,
+                        batches: p.batches,
+                    }
+                    .into());
+                }
                 bar.set_position(p.batch as u64);
                 bar.set_message(format!(
                     "loss {:.4} acc {:.2}% {:.0} img/s",
@@ -361,21 +450,120 @@ pub fn run(args: TrainArgs) -> Result<()> {
                 bar.finish_and_clear();
                 println!("{}", log_line(record, config.epochs));
                 state.save(&out.join("last.safetensors"))?;
+                last_saved = Some((out.join("last.safetensors"), state.epoch));
                 if is_best {
                     state.save(&out.join("best.safetensors"))?;
                 }
-                write_outputs(&out, &state.records, &config, params)?;
+                write_outputs(&out, &state.records, &config, params, None)?;
             }
         }
         Ok(())
-    })?;
+    });
+    let resume_hint = |saved: &Option<(PathBuf, usize)>| match saved {
+        Some((file, epoch)) => {
+            let data = args
+                .data
+                .data_dir
+                .as_ref()
+                .map_or(String::new(), |d| format!(" --data-dir {}", d.display()));
+            format!(
+                "{} holds epoch {epoch}; continue with:\n  nnlab mnist train --resume {} --out {}{data}",
+                file.display(),
+                file.display(),
+                out.display()
+            )
+        }
+        None => "no epoch had finished, so there is no checkpoint to resume from".to_string(),
+    };
+    let (final_state, finish) = match result {
+        Ok(r) => r,
+        Err(e) => match e.downcast_ref::<Interrupted>() {
+            Some(i) => {
+                let stopped = serde_json::json!({"reason": "interrupted", "epoch": i.epoch, "step_in_epoch": i.batch});
+                let records = last_saved
+                    .as_ref()
+                    .map_or(Ok(Vec::new()), |(f, _)| Checkpoint::load(f, None).map(|c| c.records))?;
+                write_outputs(&out, &records, &config, params, Some(&stopped))?;
+                eprintln!(
+                    "interrupted in epoch {} after step {} of {}; {}",
+                    i.epoch,
+                    i.batch,
+                    i.batches,
+                    resume_hint(&last_saved)
+                );
+                return Ok(ExitCode::from(130));
+            }
+            None => return Err(e),
+        },
+    };
+    if let Finish::Diverged {
+        epoch,
+        step,
+        lr,
+        reason,
+    } = &finish
+    {
+        let stopped = serde_json::json!({
+            "reason": "diverged", "epoch": epoch, "step": step, "lr": lr, "detail": reason.to_string(),
+        });
+        write_outputs(&out, &final_state.records, &config, params, Some(&stopped))?;
+        let kept = match &last_saved {
+            Some((file, e)) => format!("{} keeps epoch {e}, the last finite state", file.display()),
+            None => "no checkpoint was written (no epoch had finished)".to_string(),
+        };
+        eprintln!(
+            "error: training diverged in epoch {epoch} at step {step} (lr {lr}): {reason}; {kept}. \
+             The learning rate is likely too large: try --lr {} (10× smaller) and watch the first epoch's loss.",
+            lr / 10.0
+        );
+        return Ok(ExitCode::from(3));
+    }
     report(&final_state.records, &spec, config.epochs);
     println!(
         "wrote {}/{{config.json, model.model, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors}}",
         out.display()
     );
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
+
+/// Set by the first Ctrl-C (SIGINT): training stops after the step under way.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// The first SIGINT asks training to stop; a second one ends the process at once. (Only an atomic swap,
+/// `write` and `_exit`: all safe in a signal handler.)
+extern "C" fn on_sigint(_: libc::c_int) {
+    if INTERRUPTED.swap(true, Ordering::SeqCst) {
+        const MESSAGE: &[u8] = b"\ninterrupted twice: exiting at once\n";
+        // SAFETY: `write` and `_exit` are async-signal-safe.
+        unsafe {
+            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
+            libc::_exit(130);
+        }
+    }
+}
+
+fn install_interrupt_handler() {
+    // SAFETY: the handler only touches an atomic and calls `_exit`.
+    unsafe {
+        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+    }
+}
+
+/// Training stopped at the user's request.
+#[derive(Debug)]
+struct Interrupted {
+    epoch: usize,
+    batch: usize,
+    batches: usize,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted in epoch {} after step {}", self.epoch, self.batch)
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 fn log_line(r: &EpochRecord, epochs: usize) -> String {
     format!(

@@ -2,5 +2,6 @@
 
 pub mod atomic;
 pub mod figure;
+pub mod image_input;
 
 pub use atomic::write_atomic;
