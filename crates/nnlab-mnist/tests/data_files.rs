@@ -129,10 +129,18 @@ fn every_kind_of_damage_is_refused_with_the_file_named() {
         },
         "train-labels",
     );
-    // Missing file.
+    // Missing files: every one named, in one error.
     check(
-        &|d| std::fs::remove_file(d.join(FILES[2])).unwrap(),
-        &|e| matches!(e, DataError::Missing { .. }),
+        &|d| {
+            std::fs::remove_file(d.join(FILES[2])).unwrap();
+            std::fs::remove_file(nnlab_mnist::data::dataset::file_path(d, FILES[1])).unwrap();
+        },
+        &|e| {
+            matches!(e, DataError::FilesMissing { .. })
+                && e.to_string().ends_with(
+                    "MNIST files are missing: train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz (each looked for as .gz and raw)",
+                )
+        },
         "t10k-images",
     );
     // Not 28×28.

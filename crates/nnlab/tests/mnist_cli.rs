@@ -161,6 +161,28 @@ fn bad_checkpoints_and_flags_give_one_clear_line() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("MNIST files are missing").and(predicate::str::contains("--offline")));
+    // Two of the four files present: the other two are named, by info, train and eval alike.
+    let half = dir.path().join("half-data");
+    std::fs::create_dir(&half).unwrap();
+    for f in ["train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+        std::fs::copy(common::mnist_dir().join(f), half.join(f)).unwrap();
+    }
+    let named = format!(
+        "MNIST files are missing in {} (from --data-dir): train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz (each looked for as .gz and raw)",
+        half.display()
+    );
+    for args in [
+        vec!["mnist", "info", "--offline"],
+        vec!["mnist", "train", "--offline", "--epochs", "1"],
+    ] {
+        nnlab()
+            .args(&args)
+            .arg("--data-dir")
+            .arg(&half)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(named.as_str()));
+    }
     for (flag, value, message) in [
         ("--epochs", "0", "--epochs must be at least 1"),
         ("--batch-size", "0", "--batch-size must be at least 1"),

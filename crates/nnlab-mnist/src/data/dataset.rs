@@ -89,7 +89,12 @@ pub fn file_path(dir: &Path, gz_name: &str) -> PathBuf {
 
 /// True when all four files are present (in either form).
 pub fn files_present(dir: &Path) -> bool {
-    FILES.iter().all(|f| file_path(dir, f).is_file())
+    missing_files(dir).is_empty()
+}
+
+/// The names of the files of [`FILES`] that are in `dir` in neither form (`.gz` or raw).
+pub fn missing_files(dir: &Path) -> Vec<&'static str> {
+    FILES.iter().copied().filter(|f| !file_path(dir, f).is_file()).collect()
 }
 
 fn load_split(dir: &Path, images_name: &str, labels_name: &str) -> Result<Split, DataError> {
@@ -120,6 +125,13 @@ impl Mnist {
             path: dir.to_path_buf(),
             reason: format!("cannot be read: {e}"),
         })?;
+        let missing = missing_files(dir);
+        if !missing.is_empty() {
+            return Err(DataError::FilesMissing {
+                dir: dir.to_path_buf(),
+                names: missing.join(", "),
+            });
+        }
         Ok(Mnist {
             train: load_split(dir, FILES[0], FILES[1])?,
             test: load_split(dir, FILES[2], FILES[3])?,

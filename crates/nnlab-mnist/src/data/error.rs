@@ -13,6 +13,14 @@ pub enum DataError {
         /// The file looked for.
         path: PathBuf,
     },
+    /// Some of the four files are absent: every one of them named.
+    #[error("{dir}: MNIST files are missing: {names} (each looked for as .gz and raw)")]
+    FilesMissing {
+        /// The directory looked in.
+        dir: PathBuf,
+        /// The missing files, comma-separated.
+        names: String,
+    },
     /// Reading failed (permissions, a directory, I/O error).
     #[error("{path}: cannot read: {source}")]
     Io {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 use nnlab_mnist::Mnist;
-use nnlab_mnist::data::dataset::files_present;
+use nnlab_mnist::data::dataset::missing_files;
 use nnlab_mnist::data::download::MIRRORS;
 use nnlab_mnist::data::source::{DirSource, resolve};
 
@@ -44,7 +44,8 @@ impl DataArgs {
     /// Loads MNIST, downloading it first when it is missing (unless --offline).
     pub fn load(&self) -> Result<Mnist> {
         let (dir, source) = self.dir();
-        if !files_present(&dir) {
+        let missing = missing_files(&dir);
+        if !missing.is_empty() {
             let how = match source {
                 DirSource::Flag => "--data-dir",
                 DirSource::Environment => "MNIST_DIR",
@@ -52,11 +53,16 @@ impl DataArgs {
             };
             if self.offline {
                 bail!(
-                    "MNIST files are missing in {} (from {how}) and --offline forbids downloading; point --data-dir or MNIST_DIR at a folder with the four files",
-                    dir.display()
+                    "MNIST files are missing in {} (from {how}): {} (each looked for as .gz and raw); --offline forbids downloading; point --data-dir or MNIST_DIR at a folder with the four files",
+                    dir.display(),
+                    missing.join(", ")
                 );
             }
-            eprintln!("MNIST not found in {} (from {how}); downloading it", dir.display());
+            eprintln!(
+                "MNIST files missing in {} (from {how}): {}; downloading them",
+                dir.display(),
+                missing.join(", ")
+            );
             super::download::fetch(&dir, &self.mirrors())?;
         }
         Ok(Mnist::load(&dir)?)
