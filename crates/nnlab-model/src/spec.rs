@@ -322,7 +322,7 @@ impl ModelSpec {
                         statement: spec.statements.len(),
                         layers: &mut spec.layers,
                     };
-                    shape = builder.module(&call, &name, shape, true)?;
+                    shape = builder.module(&call, &name, shape)?;
                     let module = module_repr(&call, &spec.layers[start..]);
                     spec.statements.push(StatementSpec {
                         name,
@@ -568,7 +568,7 @@ impl Builder<'_> {
     }
 
     /// Places `call` (a layer, or a Sequential of them) under `key`, returning the shape after it.
-    fn module(&mut self, call: &Call, key: &str, input: Shape, top: bool) -> Result<Shape, ModelError> {
+    fn module(&mut self, call: &Call, key: &str, input: Shape) -> Result<Shape, ModelError> {
         if call.module == "Sequential" {
             if !call.kwargs.is_empty() {
                 return Err(ModelError::at(
@@ -593,11 +593,10 @@ impl Builder<'_> {
                         format!("{key} (Sequential): argument {} is {}, not a module", i + 1, show(arg)),
                     ));
                 };
-                shape = self.module(child, &format!("{key}.{i}"), shape, false)?;
+                shape = self.module(child, &format!("{key}.{i}"), shape)?;
             }
             return Ok(shape);
         }
-        let _ = top;
         let b = self.bind(call, key)?;
         let (layer, output) = self.layer(&b, &call.module, input)?;
         self.layers.push(PlacedLayer {

@@ -52,9 +52,9 @@ pub fn train_step_probed(
     }
     model.backward_probed(out.grad, probe);
     let mut params = model.named_params_mut();
-    if let Some((name, p)) = params.iter_mut().find(|(_, p)| !p.grad.iter().all(|g| g.is_finite())) {
+    if let Some((name, _)) = params.iter().find(|(_, p)| !p.grad.iter().all(|g| g.is_finite())) {
         let name = name.clone();
-        let _ = p;
+        // Leave no half-accumulated gradient behind: the step is not taken.
         params.iter_mut().for_each(|(_, p)| p.grad.fill(0.0));
         return Err(NonFinite::Gradient(name));
     }
