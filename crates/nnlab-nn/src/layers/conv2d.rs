@@ -41,7 +41,7 @@ impl Default for ConvOptions {
 pub struct Conv2d {
     /// Weight, shape [cout, cin/groups, k, k].
     pub weight: Param,
-    /// Bias, shape [cout], when the convolution has one.
+    /// Bias, shape `[cout]`, when the convolution has one.
     pub bias: Option<Param>,
     cin: usize,
     cout: usize,
