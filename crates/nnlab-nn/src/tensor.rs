@@ -22,8 +22,9 @@ const POOLED_MAX: usize = 64;
 static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 static FRESH: AtomicUsize = AtomicUsize::new(0);
 
-/// A zeroed buffer of `len` values: the smallest pooled buffer that fits, else a new one.
-fn zeroed(len: usize) -> Vec<f32> {
+/// A buffer of `len` values: the smallest pooled buffer that fits, else a new (zeroed) one. With `zero`
+/// a reused buffer is zeroed; without, it keeps its old values (all initialised floats).
+fn pooled(len: usize, zero: bool) -> Vec<f32> {
     if len < POOLED_MIN {
         return vec![0.0; len];
     }
@@ -36,7 +37,11 @@ fn zeroed(len: usize) -> Vec<f32> {
     };
     match reused {
         Some(mut buf) => {
-            buf.clear();
+            if zero {
+                buf.clear();
+            } else {
+                buf.truncate(len);
+            }
             buf.resize(len, 0.0);
             buf
         }
@@ -69,7 +74,16 @@ impl Tensor {
     pub fn zeros(shape: [usize; 4]) -> Self {
         Self {
             shape,
-            data: zeroed(shape.iter().product()),
+            data: pooled(shape.iter().product(), true),
+        }
+    }
+
+    /// A tensor whose every value the caller is about to write: pooled memory comes as it is (stale
+    /// values), so no pass is spent zeroing it. Only for outputs that are overwritten in full.
+    pub fn overwritten(shape: [usize; 4]) -> Self {
+        Self {
+            shape,
+            data: pooled(shape.iter().product(), false),
         }
     }
 
@@ -118,7 +132,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_dropped_buffer_comes_back_zeroed() {
+    fn a_dropped_buffer_comes_back_zeroed_unless_it_is_to_be_overwritten() {
+        let mut t = Tensor::zeros([1, 1, 80, 80]);
+        t.data.fill(5.0);
+        drop(t);
+        let stale = Tensor::overwritten([1, 1, 80, 79]);
+        assert_eq!(stale.data.len(), 80 * 79);
+        drop(stale);
         let mut t = Tensor::zeros([1, 1, 64, 64]);
         t.data.fill(3.0);
         drop(t);

@@ -38,7 +38,7 @@ impl AvgPool2d {
         let (k, s) = (self.k, self.stride);
         let (oh, ow) = self.output_size(h, w);
         let scale = 1.0 / (k * k) as f32;
-        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let mut out = Tensor::overwritten([n, c, oh, ow]);
         out.data
             .par_chunks_mut(CHUNK * c * oh * ow)
             .zip(x.data.par_chunks(CHUNK * c * h * w))

@@ -270,6 +270,18 @@ fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
     });
 }
 
+/// Copies a `h`×`w` plane into the middle of a zero border `p` wide: `out` is (h + 2p)×(w + 2p).
+fn pad_plane(x: &[f32], h: usize, w: usize, p: usize, out: &mut [f32]) {
+    let pw = w + 2 * p;
+    out[..p * pw].fill(0.0);
+    out[(h + p) * pw..].fill(0.0);
+    for (row, src) in out[p * pw..(h + p) * pw].chunks_exact_mut(pw).zip(x.chunks_exact(w)) {
+        row[..p].fill(0.0);
+        row[p..p + w].copy_from_slice(src);
+        row[p + w..].fill(0.0);
+    }
+}
+
 /// The gradient tensor (when there is one) split into the parallel loops' chunks of `CHUNK` images of
 /// `per_image` values each; `None` for every chunk of the `n` images when no gradient is wanted.
 pub(crate) fn image_chunks(dx: Option<&mut Tensor>, n: usize, per_image: usize) -> Vec<Option<&mut [f32]>> {
@@ -361,6 +373,11 @@ impl Conv2d {
     /// convolutions need none.
     pub(crate) fn scratch_len(&self, h: usize, w: usize) -> usize {
         let (oh, ow) = self.output_size(h, w);
+        if self.is_depthwise3() {
+            // One padded input plane, or one padded gradient plane.
+            let p = self.opts.pad;
+            return ((h + 2 * p) * (w + 2 * p)).max((oh + 2 * (2 - p)) * (ow + 2 * (2 - p)));
+        }
         if self.is_pointwise() || self.is_depthwise() {
             0
         } else {
@@ -377,6 +394,96 @@ impl Conv2d {
     /// a matrix product per channel would be 1 × k² · k² × P, far too thin to pay for im2col.
     fn is_depthwise(&self) -> bool {
         self.opts.groups == self.cin && self.cout == self.cin
+    }
+
+    /// A depthwise 3×3 convolution with stride 1, dilation 1 and padding ≤ 2: the common case, run as a
+    /// direct stencil over a zero-padded plane (nine weights in registers, whole rows vectorised).
+    fn is_depthwise3(&self) -> bool {
+        self.is_depthwise() && self.k == 3 && self.opts.stride == 1 && self.opts.dilation == 1 && self.opts.pad <= 2
+    }
+
+    /// One image of a 3×3 depthwise convolution: `y[c]` = W[c] ⋆ pad(x[c]); `pad` is scratch.
+    fn depthwise3_forward(&self, x: &[f32], g: &Geometry, y: &mut [f32], pad: &mut [f32]) {
+        let (h, w, p, oh, ow) = (g.h, g.w, g.pad, g.oh, g.ow);
+        let pw = w + 2 * p;
+        for c in 0..g.cin {
+            pad_plane(&x[c * h * w..][..h * w], h, w, p, &mut pad[..(h + 2 * p) * pw]);
+            let wt: [f32; 9] = self.weight.value[c * 9..c * 9 + 9].try_into().expect("nine taps");
+            let out = &mut y[c * oh * ow..][..oh * ow];
+            for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
+                let (r0, r1, r2) = (
+                    &pad[oy * pw..][..pw],
+                    &pad[(oy + 1) * pw..][..pw],
+                    &pad[(oy + 2) * pw..][..pw],
+                );
+                for (ox, o) in row.iter_mut().enumerate() {
+                    *o = wt[0] * r0[ox]
+                        + wt[1] * r0[ox + 1]
+                        + wt[2] * r0[ox + 2]
+                        + wt[3] * r1[ox]
+                        + wt[4] * r1[ox + 1]
+                        + wt[5] * r1[ox + 2]
+                        + wt[6] * r2[ox]
+                        + wt[7] * r2[ox + 1]
+                        + wt[8] * r2[ox + 2];
+                }
+            }
+        }
+    }
+
+    /// One image of a 3×3 depthwise backward: ∂W[c] += Σ dy[c]·shifted pad(x[c]); ∂x[c] = the full
+    /// correlation of pad(dy[c]) with W[c] turned by 180°.
+    fn depthwise3_backward(
+        &self,
+        x: &[f32],
+        g: &Geometry,
+        dy: &[f32],
+        dw: &mut [f32],
+        dx: Option<&mut [f32]>,
+        pad: &mut [f32],
+    ) {
+        let (h, w, p, oh, ow) = (g.h, g.w, g.pad, g.oh, g.ow);
+        let pw = w + 2 * p;
+        for c in 0..g.cin {
+            pad_plane(&x[c * h * w..][..h * w], h, w, p, &mut pad[..(h + 2 * p) * pw]);
+            let d = &dy[c * oh * ow..][..oh * ow];
+            let mut acc = [0.0f32; 9];
+            for (oy, drow) in d.chunks_exact(ow).enumerate() {
+                for ky in 0..3 {
+                    let r = &pad[(oy + ky) * pw..][..pw];
+                    for kx in 0..3 {
+                        acc[ky * 3 + kx] += drow.iter().zip(&r[kx..kx + ow]).map(|(a, b)| a * b).sum::<f32>();
+                    }
+                }
+            }
+            dw[c * 9..c * 9 + 9].iter_mut().zip(acc).for_each(|(g, a)| *g += a);
+        }
+        let Some(dx) = dx else { return };
+        let q = 2 - p;
+        let qw = ow + 2 * q;
+        for c in 0..g.cin {
+            pad_plane(&dy[c * oh * ow..][..oh * ow], oh, ow, q, &mut pad[..(oh + 2 * q) * qw]);
+            let wt: [f32; 9] = self.weight.value[c * 9..c * 9 + 9].try_into().expect("nine taps");
+            let out = &mut dx[c * h * w..][..h * w];
+            for (iy, row) in out.chunks_exact_mut(w).enumerate() {
+                let (r0, r1, r2) = (
+                    &pad[iy * qw..][..qw],
+                    &pad[(iy + 1) * qw..][..qw],
+                    &pad[(iy + 2) * qw..][..qw],
+                );
+                for (ix, o) in row.iter_mut().enumerate() {
+                    *o += wt[8] * r0[ix]
+                        + wt[7] * r0[ix + 1]
+                        + wt[6] * r0[ix + 2]
+                        + wt[5] * r1[ix]
+                        + wt[4] * r1[ix + 1]
+                        + wt[3] * r1[ix + 2]
+                        + wt[2] * r2[ix]
+                        + wt[1] * r2[ix + 1]
+                        + wt[0] * r2[ix + 2];
+                }
+            }
+        }
     }
 
     /// Calls `f(c, tap, out_start, len, in_start)` for each channel, kernel tap and output row whose input
@@ -457,6 +564,11 @@ impl Conv2d {
     /// `scratch_len`.
     pub(crate) fn forward_image(&self, x: &[f32], h: usize, w: usize, y: &mut [f32], cols: &mut [f32]) {
         let g = self.geometry(h, w);
+        if self.is_depthwise3() {
+            self.depthwise3_forward(x, &g, y, cols);
+            self.add_bias(y, g.oh * g.ow);
+            return;
+        }
         if self.is_depthwise() {
             self.depthwise_forward(x, &g, y);
             self.add_bias(y, g.oh * g.ow);
@@ -514,6 +626,9 @@ impl Conv2d {
             for (d, vals) in db.iter_mut().zip(dy.chunks_exact(p)) {
                 *d += vals.iter().sum::<f32>();
             }
+            if self.is_depthwise3() {
+                return self.depthwise3_backward(x, &g, dy, dw, dx, cols);
+            }
             return self.depthwise_backward(x, &g, dy, dw, dx);
         }
         let pointwise = self.is_pointwise();
@@ -557,7 +672,7 @@ impl Conv2d {
         assert_eq!(cin, self.cin, "conv expects {} input channels", self.cin);
         let (oh, ow) = self.output_size(h, w);
         let per_out = self.cout * oh * ow;
-        let mut out = Tensor::zeros([n, self.cout, oh, ow]);
+        let mut out = Tensor::overwritten([n, self.cout, oh, ow]);
         let this = &*self;
         out.data
             .par_chunks_mut(CHUNK * per_out)
@@ -638,7 +753,43 @@ mod tests {
     use rand::SeedableRng;
 
     /// Every option: plain, padded, pointwise, stride 2, dilation 2, grouped, depthwise, with bias.
-    const CASES: [(usize, usize, usize, ConvOptions); 9] = [
+    const CASES: [(usize, usize, usize, ConvOptions); 12] = [
+        (
+            3,
+            4,
+            4,
+            ConvOptions {
+                stride: 1,
+                pad: 1,
+                dilation: 1,
+                groups: 4,
+                bias: true,
+            },
+        ),
+        (
+            3,
+            2,
+            2,
+            ConvOptions {
+                stride: 1,
+                pad: 0,
+                dilation: 1,
+                groups: 2,
+                bias: false,
+            },
+        ),
+        (
+            3,
+            3,
+            3,
+            ConvOptions {
+                stride: 1,
+                pad: 2,
+                dilation: 1,
+                groups: 3,
+                bias: false,
+            },
+        ),
         (
             3,
             3,

@@ -125,7 +125,7 @@ impl ConvBlock {
         let (oh, ow) = self.conv.output_size(h, w);
         let (c, plane) = (self.conv.out_channels(), oh * ow);
         let (scale, shift) = self.bn.eval_affine();
-        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let mut out = Tensor::overwritten([n, c, oh, ow]);
         let (conv, order) = (&self.conv, self.order);
         out.data
             .par_chunks_mut(CHUNK * c * plane)
@@ -196,7 +196,7 @@ impl ConvBlock {
                 (a * keep_scale, (self.bn.beta.value[ch] - mean[ch] * a) * keep_scale)
             })
             .unzip();
-        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let mut out = Tensor::overwritten([n, c, oh, ow]);
         let relu_first = self.order == BlockOrder::ReluThenBn;
         self.keep.resize(n * per, 0);
         let dropout = &self.dropout;

@@ -50,7 +50,7 @@ impl MaxPool2d {
         }
         let [n, c, h, w] = x.shape;
         let (oh, ow) = (h / 2, w / 2);
-        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let mut out = Tensor::overwritten([n, c, oh, ow]);
         self.argmax.resize(out.data.len(), 0);
         out.data
             .par_chunks_mut(CHUNK * c * oh * ow)
@@ -85,7 +85,7 @@ impl MaxPool2d {
         let [n, c, h, w] = x.shape;
         let (k, s) = (self.k, self.stride);
         let (oh, ow) = self.output_size(h, w);
-        let mut out = Tensor::zeros([n, c, oh, ow]);
+        let mut out = Tensor::overwritten([n, c, oh, ow]);
         self.argmax.resize(out.data.len(), 0);
         out.data
             .par_chunks_mut(CHUNK * c * oh * ow)
