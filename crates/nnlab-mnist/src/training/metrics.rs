@@ -21,9 +21,18 @@ pub struct EpochRecord {
     pub seconds: f64,
 }
 
-/// The `metrics.json` document; `stopped` says why a run ended early (divergence, interrupt).
-pub fn metrics_json(records: &[EpochRecord], params: usize, stopped: Option<&serde_json::Value>) -> serde_json::Value {
+/// The `metrics.json` document; `brief` holds the brief's verdicts so far, `stopped` says why a run ended
+/// early (divergence, interrupt).
+pub fn metrics_json(
+    records: &[EpochRecord],
+    params: usize,
+    brief: Option<&super::brief::BriefResult>,
+    stopped: Option<&serde_json::Value>,
+) -> serde_json::Value {
     let mut doc = serde_json::json!({ "epochs": records, "params": params });
+    if let Some(b) = brief {
+        doc["brief"] = serde_json::to_value(b).expect("verdicts serialise");
+    }
     if let Some(s) = stopped {
         doc["stopped"] = s.clone();
     }

@@ -1,6 +1,7 @@
 //! Training the CNN: the recipe as a config, learning-rate schedules, one step, evaluation, the epoch
 //! loop, metrics and checkpoints.
 
+pub mod brief;
 pub mod checkpoint;
 pub mod config;
 pub mod metrics;
@@ -8,6 +9,7 @@ pub mod schedule;
 pub mod step;
 pub mod trainer;
 
+pub use brief::{Brief, BriefError, BriefResult, Verdict};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::{Recipe, TrainConfig};
 pub use metrics::EpochRecord;

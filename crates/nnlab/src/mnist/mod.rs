@@ -1,6 +1,7 @@
 //! `nnlab mnist …`: the data, the CNN, training and benchmarks.
 
 mod bench;
+mod compare;
 mod confusion;
 mod curves;
 mod data_args;
@@ -35,6 +36,8 @@ pub enum MnistCommand {
     Eval(eval::EvalArgs),
     /// Predicts the digit in your own images (files, directories or glob patterns).
     Predict(predict::PredictArgs),
+    /// Puts runs side by side: model, parameters, epochs, recipe, accuracies, gap, wall time, brief.
+    Compare(compare::CompareArgs),
     /// Writes a model as a PyTorch module (class Net) whose state_dict matches nnlab's checkpoints.
     ExportPytorch(export_pytorch::ExportArgs),
 }
@@ -50,6 +53,7 @@ pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
         MnistCommand::Eval(a) => eval::run(a),
         MnistCommand::Predict(a) => predict::run(a),
         MnistCommand::ExportPytorch(a) => export_pytorch::run(a),
+        MnistCommand::Compare(a) => compare::run(a),
     }?;
     Ok(ExitCode::SUCCESS)
 }

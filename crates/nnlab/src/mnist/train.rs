@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use nnlab_mnist::ModelSpec;
 use nnlab_mnist::training::config::Schedule;
 use nnlab_mnist::training::metrics::{metrics_csv, metrics_json};
-use nnlab_mnist::training::{Checkpoint, EpochRecord, Finish, Recipe, TrainConfig, TrainEvent, train};
-use nnlab_model::Layer;
+use nnlab_mnist::training::{
+    Brief, BriefResult, Checkpoint, EpochRecord, Finish, Recipe, TrainConfig, TrainEvent, train,
+};
 
 use super::curves::Curves;
 use super::data_args::DataArgs;
@@ -67,6 +67,10 @@ pub struct TrainArgs {
     /// Output directory (default runs/YYYYMMDD-HHMMSS, UTC).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// The brief the run is judged against: a name (seed = RECIPE.md's, 8k) or clauses such as
+    /// "acc>=99.4,params<8000,epochs<=15,last=3" (also bn, dropout, gap). A missed brief is still exit 0.
+    #[arg(long, value_name = "NAME|CLAUSES", default_value = "seed")]
+    brief: String,
     /// Continue from a checkpoint (last.safetensors of an earlier run); its model and recipe are used.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
@@ -247,12 +251,12 @@ fn write_outputs(
     out: &Path,
     records: &[EpochRecord],
     config: &TrainConfig,
-    params: usize,
+    (params, brief): (usize, &BriefResult),
     stopped: Option<&serde_json::Value>,
 ) -> Result<()> {
     write_atomic(
         &out.join("metrics.json"),
-        serde_json::to_string_pretty(&metrics_json(records, params, stopped))?.as_bytes(),
+        serde_json::to_string_pretty(&metrics_json(records, params, Some(brief), stopped))?.as_bytes(),
     )?;
     write_atomic(&out.join("metrics.csv"), metrics_csv(records).as_bytes())?;
     let title = format!(
@@ -264,78 +268,21 @@ fn write_outputs(
     save_figure(&out.join("curves.png"), (1200, 860), &Curves { records, title })
 }
 
-/// The model's BatchNorm, Dropout and head, as the seed brief asks for them: (BN layers, dropout
-/// probabilities, the linear layer's in → out when global average pooling feeds exactly one linear layer).
-fn brief_parts(spec: &ModelSpec) -> (usize, Vec<f32>, Option<(usize, usize)>) {
-    let bn = spec
-        .layers
-        .iter()
-        .filter(|l| matches!(l.layer, Layer::BatchNorm2d { .. }))
-        .count();
-    let dropouts = spec
-        .layers
-        .iter()
-        .filter_map(|l| match l.layer {
-            Layer::Dropout { p } => Some(p),
-            _ => None,
-        })
-        .collect();
-    let gap = spec.layers.iter().rposition(|l| l.layer == Layer::GlobalAvgPool);
-    let head = gap.and_then(|g| {
-        let after: Vec<&Layer> = spec.layers[g + 1..]
-            .iter()
-            .map(|l| &l.layer)
-            .filter(|l| **l != Layer::Flatten)
-            .collect();
-        match after.as_slice() {
-            [Layer::Linear { inputs, outputs, .. }] => Some((*inputs, *outputs)),
-            _ => None,
-        }
-    });
-    (bn, dropouts, head)
-}
-
-fn report(records: &[EpochRecord], spec: &ModelSpec, epochs: usize) {
-    let params = spec.params();
+/// Prints each clause of the brief with ✓/✗ and its numbers.
+fn report(result: &BriefResult, name: Option<&str>) {
     let tick = |ok: bool| if ok { "✓" } else { "✗" };
-    let Some(last) = records.last() else { return };
-    let best = records
-        .iter()
-        .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy))
-        .unwrap_or(last);
-    println!("constraints:");
-    println!(
-        "  {} test accuracy ≥ 99.4 %: final {:.2} % (epoch {}), best {:.2} % (epoch {})",
-        tick(last.test_accuracy >= 0.994),
-        last.test_accuracy * 100.0,
-        last.epoch,
-        best.test_accuracy * 100.0,
-        best.epoch
-    );
-    println!("  {} parameters < 20,000: {params}", tick(params < 20_000));
-    println!("  {} epochs < 20: {epochs}", tick(epochs < 20));
-    let (bn, dropouts, head) = brief_parts(spec);
-    println!("  {} BatchNorm: {bn} layer(s)", tick(bn > 0));
-    let mut ps: Vec<String> = dropouts.iter().map(|p| p.to_string()).collect();
-    ps.dedup();
-    println!(
-        "  {} Dropout: {} layer(s){}",
-        tick(!dropouts.is_empty()),
-        dropouts.len(),
-        if ps.is_empty() {
-            String::new()
-        } else {
-            format!(", p = {}", ps.join(", "))
-        }
-    );
-    match head {
-        Some((i, o)) => println!("  ✓ global average pooling followed by one linear layer ({i} → {o})"),
-        None => println!("  ✗ global average pooling followed by one linear layer: not this model's head"),
+    let title = name.map_or(format!("brief {}", result.brief), |n| {
+        format!("brief '{n}' ({})", result.brief)
+    });
+    println!("{title}: {}", if result.met { "met" } else { "missed" });
+    for v in &result.verdicts {
+        println!("  {} {}: {}", tick(v.ok), v.clause, v.detail);
     }
 }
 
 /// Runs `nnlab mnist train`: exit 0 when every epoch ran, 3 when training diverged, 130 when interrupted.
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
+    let brief = Brief::parse(&args.brief)?;
     let resume = match &args.resume {
         Some(path) => {
             if !path.is_file() {
@@ -454,7 +401,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
                 if is_best {
                     state.save(&out.join("best.safetensors"))?;
                 }
-                write_outputs(&out, &state.records, &config, params, None)?;
+                let verdict = brief.judge(&state.records, &spec, config.epochs);
+                write_outputs(&out, &state.records, &config, (params, &verdict), None)?;
             }
         }
         Ok(())
@@ -483,7 +431,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
                 let records = last_saved
                     .as_ref()
                     .map_or(Ok(Vec::new()), |(f, _)| Checkpoint::load(f, None).map(|c| c.records))?;
-                write_outputs(&out, &records, &config, params, Some(&stopped))?;
+                let verdict = brief.judge(&records, &spec, config.epochs);
+                write_outputs(&out, &records, &config, (params, &verdict), Some(&stopped))?;
                 eprintln!(
                     "interrupted in epoch {} after step {} of {}; {}",
                     i.epoch,
@@ -506,7 +455,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         let stopped = serde_json::json!({
             "reason": "diverged", "epoch": epoch, "step": step, "lr": lr, "detail": reason.to_string(),
         });
-        write_outputs(&out, &final_state.records, &config, params, Some(&stopped))?;
+        let verdict = brief.judge(&final_state.records, &spec, config.epochs);
+        write_outputs(&out, &final_state.records, &config, (params, &verdict), Some(&stopped))?;
         let kept = match &last_saved {
             Some((file, e)) => format!("{} keeps epoch {e}, the last finite state", file.display()),
             None => "no checkpoint was written (no epoch had finished)".to_string(),
@@ -518,7 +468,10 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(3));
     }
-    report(&final_state.records, &spec, config.epochs);
+    report(
+        &brief.judge(&final_state.records, &spec, config.epochs),
+        brief.name.as_deref(),
+    );
     println!(
         "wrote {}/{{config.json, model.model, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors}}",
         out.display()

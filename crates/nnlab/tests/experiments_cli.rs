@@ -1,0 +1,120 @@
+//! Briefs and comparisons, run as a user runs them: `train --brief` judges each clause with its numbers
+//! (a missed brief is still exit 0) and records the verdicts, and `compare` puts run folders side by side.
+
+mod common;
+use common::nnlab;
+
+use std::path::Path;
+
+use predicates::prelude::*;
+
+fn quick(out: &Path, seed: &str, brief: &str) -> String {
+    let output = nnlab()
+        .args([
+            "mnist",
+            "train",
+            "--train-limit",
+            "600",
+            "--test-limit",
+            "200",
+            "--batch-size",
+            "50",
+        ])
+        .args([
+            "--lr", "0.05", "--epochs", "2", "--seed", seed, "--brief", brief, "--out",
+        ])
+        .arg(out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(output).unwrap()
+}
+
+#[test]
+fn briefs_are_judged_clause_by_clause_and_runs_compared() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let out = quick(&a, "1", "8k");
+    assert!(
+        out.contains("brief '8k' (acc>=99.4,params<8000,epochs<=15,last=3): missed")
+            && out.contains("  ✗ parameters < 8000: 18934")
+            && out.contains("  ✓ epochs ≤ 15: 2")
+            && out.contains("  ✗ test accuracy ≥ 99.4 % on each of the last 3 epochs: "),
+        "{out}"
+    );
+    let metrics: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(metrics["brief"]["brief"], "acc>=99.4,params<8000,epochs<=15,last=3");
+    assert_eq!(metrics["brief"]["met"], false);
+    assert_eq!(metrics["brief"]["verdicts"][1]["detail"], "18934");
+    let out = quick(&b, "2", "acc>=10,params<20000");
+    assert!(out.contains("brief acc>=10,params<20000: met"), "{out}");
+
+    let table = nnlab()
+        .args(["mnist", "compare"])
+        .arg(&a)
+        .arg(&b)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let table = String::from_utf8(table).unwrap();
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].starts_with("run  model  params  epochs  recipe"), "{table}");
+    let words: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(
+        words[..7],
+        ["a", "seed", "18934", "2/2", "seed,", "seed", "1"],
+        "{table}"
+    );
+    assert!(lines[1].ends_with("✗ 2 of 3 missed"), "{table}");
+    assert!(lines[2].ends_with("✓ met"), "{table}");
+    let csv = nnlab()
+        .args(["mnist", "compare", "--format", "csv"])
+        .arg(&a)
+        .arg(&b)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let csv = String::from_utf8(csv).unwrap();
+    let row: Vec<&str> = csv.lines().nth(2).unwrap().split(',').collect();
+    let final_test = metrics_final(&b);
+    assert_eq!(row[9].parse::<f64>().unwrap(), final_test, "{csv}");
+    let plot = dir.path().join("runs.png");
+    nnlab()
+        .args(["mnist", "compare", "--format", "markdown", "--plot"])
+        .arg(&plot)
+        .arg(&a)
+        .arg(&b)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("| run | model | params |"));
+    assert_eq!(&std::fs::read(&plot).unwrap()[1..4], b"PNG");
+
+    // A folder that is no run, and a brief that does not parse: one line each, exit 2.
+    nnlab()
+        .args(["mnist", "compare"])
+        .arg(&a)
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("metrics.json: cannot read it (is").and(predicate::str::contains("a run folder")),
+        );
+    nnlab()
+        .args(["mnist", "train", "--brief", "acc>=99.4,speed>3"])
+        .assert()
+        .code(2)
+        .stderr("error: --brief 'acc>=99.4,speed>3': 'speed>3': unknown key 'speed' (known: acc, params, epochs, last, bn, dropout, gap)\n");
+}
+
+fn metrics_final(run: &Path) -> f64 {
+    let (records, _) = common::epoch_records(run);
+    records.last().unwrap()["test_accuracy"].as_f64().unwrap()
+}
