@@ -270,6 +270,31 @@ fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
     });
 }
 
+/// `out` (rows of `ow`) = (or += with `accumulate`) the 3×3 correlation of the padded plane `pad` (rows of
+/// `pw` = ow + 2) with the nine weights `wt`, row-major: the depthwise kernel's forward, and with the
+/// kernel turned 180° its input gradient.
+fn stencil3(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], accumulate: bool) {
+    for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
+        let (r0, r1, r2) = (
+            &pad[oy * pw..][..pw],
+            &pad[(oy + 1) * pw..][..pw],
+            &pad[(oy + 2) * pw..][..pw],
+        );
+        for (ox, o) in row.iter_mut().enumerate() {
+            let v = wt[0] * r0[ox]
+                + wt[1] * r0[ox + 1]
+                + wt[2] * r0[ox + 2]
+                + wt[3] * r1[ox]
+                + wt[4] * r1[ox + 1]
+                + wt[5] * r1[ox + 2]
+                + wt[6] * r2[ox]
+                + wt[7] * r2[ox + 1]
+                + wt[8] * r2[ox + 2];
+            *o = if accumulate { *o + v } else { v };
+        }
+    }
+}
+
 /// Copies a `h`×`w` plane into the middle of a zero border `p` wide: `out` is (h + 2p)×(w + 2p).
 fn pad_plane(x: &[f32], h: usize, w: usize, p: usize, out: &mut [f32]) {
     let pw = w + 2 * p;
@@ -409,25 +434,14 @@ impl Conv2d {
         for c in 0..g.cin {
             pad_plane(&x[c * h * w..][..h * w], h, w, p, &mut pad[..(h + 2 * p) * pw]);
             let wt: [f32; 9] = self.weight.value[c * 9..c * 9 + 9].try_into().expect("nine taps");
-            let out = &mut y[c * oh * ow..][..oh * ow];
-            for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
-                let (r0, r1, r2) = (
-                    &pad[oy * pw..][..pw],
-                    &pad[(oy + 1) * pw..][..pw],
-                    &pad[(oy + 2) * pw..][..pw],
-                );
-                for (ox, o) in row.iter_mut().enumerate() {
-                    *o = wt[0] * r0[ox]
-                        + wt[1] * r0[ox + 1]
-                        + wt[2] * r0[ox + 2]
-                        + wt[3] * r1[ox]
-                        + wt[4] * r1[ox + 1]
-                        + wt[5] * r1[ox + 2]
-                        + wt[6] * r2[ox]
-                        + wt[7] * r2[ox + 1]
-                        + wt[8] * r2[ox + 2];
-                }
-            }
+            stencil3(
+                &mut y[c * oh * ow..][..oh * ow],
+                ow,
+                &pad[..(h + 2 * p) * pw],
+                pw,
+                wt,
+                false,
+            );
         }
     }
 
@@ -464,25 +478,16 @@ impl Conv2d {
         for c in 0..g.cin {
             pad_plane(&dy[c * oh * ow..][..oh * ow], oh, ow, q, &mut pad[..(oh + 2 * q) * qw]);
             let wt: [f32; 9] = self.weight.value[c * 9..c * 9 + 9].try_into().expect("nine taps");
-            let out = &mut dx[c * h * w..][..h * w];
-            for (iy, row) in out.chunks_exact_mut(w).enumerate() {
-                let (r0, r1, r2) = (
-                    &pad[iy * qw..][..qw],
-                    &pad[(iy + 1) * qw..][..qw],
-                    &pad[(iy + 2) * qw..][..qw],
-                );
-                for (ix, o) in row.iter_mut().enumerate() {
-                    *o += wt[8] * r0[ix]
-                        + wt[7] * r0[ix + 1]
-                        + wt[6] * r0[ix + 2]
-                        + wt[5] * r1[ix]
-                        + wt[4] * r1[ix + 1]
-                        + wt[3] * r1[ix + 2]
-                        + wt[2] * r2[ix]
-                        + wt[1] * r2[ix + 1]
-                        + wt[0] * r2[ix + 2];
-                }
-            }
+            let mut turned = wt;
+            turned.reverse();
+            stencil3(
+                &mut dx[c * h * w..][..h * w],
+                w,
+                &pad[..(oh + 2 * q) * qw],
+                qw,
+                turned,
+                true,
+            );
         }
     }
 
