@@ -1,29 +1,37 @@
 #!/usr/bin/env bash
 # The full seed recipe (19 epochs, augmentation, evaluation after every epoch) in nnlab and in PyTorch,
 # one after the other on this machine, with the same thread count and one data-loading worker each.
-# Usage: bench/end_to_end.sh [--threads N]   (logs in runs/e2e-*.log; about 25 min on 2 cores here)
+# Usage: bench/end_to_end.sh [--model NAME|FILE] [--threads N]   (logs in runs/e2e-*.log; about 25 min on 2
+# cores here). The PyTorch side trains the module `nnlab mnist export-pytorch` writes for the same model.
 # Installs torch and torchvision into a throw-away venv; set TORCH_VENV=DIR to use (or keep) one instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2
-case "${1:-}" in
-    "") ;;
-    --threads) threads="${2:?bench/end_to_end.sh: --threads needs a number}" ;;
-    *) echo "bench/end_to_end.sh: unknown argument '$1' (expected --threads N)" >&2; exit 2 ;;
-esac
+threads=2 model=seed
+while [[ $# -gt 0 ]]; do
+    [[ $# -ge 2 ]] || { echo "bench/end_to_end.sh: $1 needs a value" >&2; exit 2; }
+    case "$1" in
+        --threads) threads="$2" ;;
+        --model) model="$2" ;;
+        *) echo "bench/end_to_end.sh: unknown argument '$1' (expected --model NAME|FILE, --threads N)" >&2; exit 2 ;;
+    esac
+    shift 2
+done
 export MNIST_DIR="${MNIST_DIR:-../shared/mnist}"
 
 source bench/torch_venv.sh
 torch_venv torch torchvision numpy pillow
 cargo build --release --quiet
 mkdir -p runs
+module="$(mktemp --suffix=.py)"
+target/release/nnlab mnist export-pytorch --model "$model" --out "$module"
+echo "model $model; CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 
 start=$(date +%s)
-target/release/nnlab mnist train --recipe seed --seed 1 --threads "$threads" --out runs/e2e-nnlab | tee runs/e2e-nnlab.log
+target/release/nnlab mnist train --model "$model" --recipe seed --seed 1 --threads "$threads" --out runs/e2e-nnlab | tee runs/e2e-nnlab.log
 nnlab_s=$(( $(date +%s) - start ))
 
 start=$(date +%s)
-"$venv/bin/python" bench/pytorch_reference.py train --threads "$threads" --workers 1 --seed 12 | tee runs/e2e-pytorch.log
+"$venv/bin/python" bench/pytorch_reference.py train --module "$module" --threads "$threads" --workers 1 --seed 12 | tee runs/e2e-pytorch.log
 torch_s=$(( $(date +%s) - start ))
 
 echo
@@ -31,3 +39,4 @@ echo "19-epoch seed recipe, $threads threads, wall time including start-up and e
 printf '  nnlab    %4d s  (%d min %02d s)\n' "$nnlab_s" $((nnlab_s / 60)) $((nnlab_s % 60))
 printf '  PyTorch  %4d s  (%d min %02d s)\n' "$torch_s" $((torch_s / 60)) $((torch_s % 60))
 python3 -c "print(f'  ratio    {$torch_s / $nnlab_s:.2f}×')"
+rm -f "$module"

@@ -6,7 +6,7 @@
       (after 3 warm-up steps), then the evaluation forward pass, and prints images per second.
       --module takes the model from a module written by `nnlab mnist export-pytorch` (default: the
       seed CNN below).
-  pytorch_reference.py train [--epochs 19] [--threads 2] [--workers 1] [--seed 12]
+  pytorch_reference.py train [--epochs 19] [--threads 2] [--workers 1] [--seed 12] [--module net.py]
       The full recipe of RECIPE.md (augmentation, SGD 0.01/0.95, StepLR ×0.9 every 3 epochs),
       reading the IDX files in $MNIST_DIR, and prints per-epoch test accuracy and wall time.
 """
@@ -171,7 +171,7 @@ def train(args):
     test_loader = torch.utils.data.DataLoader(
         Digits(*data["t10k"], test_tf), batch_size=1000, shuffle=False, num_workers=args.workers
     )
-    model = Net()
+    model = exported_net(args.module)() if args.module else Net()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.95)
     schedule = torch.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.9)
     print(f"PyTorch {torch.__version__}: {torch.get_num_threads()} threads, {args.workers} data worker(s), seed {args.seed}")
@@ -214,6 +214,7 @@ def main():
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--workers", type=int, default=1)
     t.add_argument("--seed", type=int, default=12)
+    t.add_argument("--module", help="a module written by nnlab mnist export-pytorch (default: the seed CNN)")
     args = parser.parse_args()
     if min(getattr(args, "batch_size", 1), getattr(args, "steps", 1), args.threads) < 1:
         sys.exit("--batch-size, --steps and --threads must be at least 1")
