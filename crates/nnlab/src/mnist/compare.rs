@@ -278,19 +278,16 @@ impl Figure for Overlay<'_> {
         let epochs = self.runs.iter().map(|r| r.records.len()).max().unwrap_or(1).max(2) as f64;
         for (panel, (name, pick, is_accuracy)) in panels.iter().zip(series) {
             let all: Vec<f64> = self.runs.iter().flat_map(|r| r.records.iter().map(pick)).collect();
-            // Accuracy: zoom to just below the lowest final accuracy, where runs differ (the first epochs
-            // of long runs are far below and would flatten the rest).
+            // Accuracy: leave out the first epoch, far below the rest, so the runs' differences show; only
+            // first-epoch points fall outside, so no line is cut in the middle.
             let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let lowest = all.iter().copied().fold(f64::INFINITY, f64::min);
             let lo = if is_accuracy {
-                let lowest_final = self
-                    .runs
+                self.runs
                     .iter()
-                    .filter_map(|r| r.records.last().map(pick))
-                    .fold(f64::INFINITY, f64::min);
-                lowest.max(lowest_final - 1.0)
+                    .flat_map(|r| r.records.iter().skip(usize::from(r.records.len() > 1)).map(pick))
+                    .fold(f64::INFINITY, f64::min)
             } else {
-                lowest
+                all.iter().copied().fold(f64::INFINITY, f64::min)
             };
             let (lo, hi) = if lo.is_finite() && hi.is_finite() {
                 (lo, hi)
