@@ -118,3 +118,72 @@ fn metrics_final(run: &Path) -> f64 {
     let (records, _) = common::epoch_records(run);
     records.last().unwrap()["test_accuracy"].as_f64().unwrap()
 }
+
+#[test]
+fn lr_find_plots_the_range_test_and_suggests_a_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let plot = dir.path().join("lr.png");
+    let out = nnlab()
+        .args([
+            "mnist",
+            "lr-find",
+            "--train-limit",
+            "3000",
+            "--batch-size",
+            "32",
+            "--steps",
+            "80",
+            "--out",
+        ])
+        .arg(&plot)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    let suggested: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("suggested lr: "))
+        .unwrap_or_else(|| panic!("no suggestion in {out}"))
+        .parse()
+        .unwrap();
+    assert!((1e-7..10.0).contains(&suggested), "{out}");
+    assert!(
+        out.contains("stopped early: diverged at lr"),
+        "a rate of 10 diverges: {out}"
+    );
+    assert_eq!(&std::fs::read(&plot).unwrap()[1..4], b"PNG");
+    let json = nnlab()
+        .args([
+            "mnist",
+            "lr-find",
+            "--train-limit",
+            "1000",
+            "--batch-size",
+            "32",
+            "--steps",
+            "20",
+            "--json",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert!(points.len() >= 3 && v["suggested_lr"].as_f64().unwrap() > 0.0);
+    let lrs: Vec<f64> = points.iter().map(|p| p["lr"].as_f64().unwrap()).collect();
+    assert!(
+        lrs.windows(2).all(|w| w[1] > w[0] * 1.5),
+        "rates grow exponentially: {lrs:?}"
+    );
+    nnlab()
+        .args(["mnist", "lr-find", "--start-lr", "1", "--end-lr", "0.1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--start-lr and --end-lr must be finite with 0 < start < end",
+        ));
+}

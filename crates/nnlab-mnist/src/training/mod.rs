@@ -4,6 +4,7 @@
 pub mod brief;
 pub mod checkpoint;
 pub mod config;
+pub mod lr_find;
 pub mod metrics;
 pub mod schedule;
 pub mod step;

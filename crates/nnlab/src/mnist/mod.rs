@@ -10,6 +10,7 @@ mod eval;
 mod export_pytorch;
 mod grids;
 mod info;
+mod lr_find;
 mod model_args;
 mod predict;
 mod summary;
@@ -36,6 +37,8 @@ pub enum MnistCommand {
     Eval(eval::EvalArgs),
     /// Predicts the digit in your own images (files, directories or glob patterns).
     Predict(predict::PredictArgs),
+    /// The learning-rate range test: loss against an exponentially growing rate, and a suggested rate.
+    LrFind(lr_find::LrFindArgs),
     /// Puts runs side by side: model, parameters, epochs, recipe, accuracies, gap, wall time, brief.
     Compare(compare::CompareArgs),
     /// Writes a model as a PyTorch module (class Net) whose state_dict matches nnlab's checkpoints.
@@ -54,6 +57,7 @@ pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
         MnistCommand::Predict(a) => predict::run(a),
         MnistCommand::ExportPytorch(a) => export_pytorch::run(a),
         MnistCommand::Compare(a) => compare::run(a),
+        MnistCommand::LrFind(a) => lr_find::run(a),
     }?;
     Ok(ExitCode::SUCCESS)
 }
