@@ -97,6 +97,44 @@ fn briefs_are_judged_clause_by_clause_and_runs_compared() {
         .stdout(predicate::str::starts_with("| run | model | params |"));
     assert_eq!(&std::fs::read(&plot).unwrap()[1..4], b"PNG");
 
+    // The report of run a: Markdown with every section and its figures, computed from the checkpoint.
+    let report = dir.path().join("report");
+    nnlab()
+        .args(["mnist", "report"])
+        .arg(&a)
+        .arg("--out")
+        .arg(&report)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "report.md, curves.png, confusion.png, misclassified.png",
+        ));
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    for section in [
+        "# Run `a`: model `seed`, 18934 parameters",
+        "## The brief",
+        "- ✗ parameters < 8000: 18934",
+        "## The model",
+        "input 1x28x28",
+        "RF  jump",
+        "## The recipe",
+        "## Training log",
+        "| 2 | ",
+        "## Errors on the test set",
+        "on 200 test images",
+    ] {
+        assert!(md.contains(section), "{section} missing from\n{md}");
+    }
+    for figure in ["curves.png", "confusion.png", "misclassified.png"] {
+        assert_eq!(&std::fs::read(report.join(figure)).unwrap()[1..4], b"PNG", "{figure}");
+    }
+    nnlab()
+        .args(["mnist", "report"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("metrics.json: cannot read it"));
+
     // A folder that is no run, and a brief that does not parse: one line each, exit 2.
     nnlab()
         .args(["mnist", "compare"])

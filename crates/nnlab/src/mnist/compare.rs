@@ -38,13 +38,19 @@ pub struct CompareArgs {
 }
 
 /// One run as its folder describes it.
-struct Run {
-    name: String,
-    config: TrainConfig,
-    params: usize,
-    records: Vec<EpochRecord>,
-    brief: Option<BriefResult>,
-    stopped: Option<String>,
+pub struct Run {
+    /// The folder's name.
+    pub name: String,
+    /// The run's recipe (config.json).
+    pub config: TrainConfig,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Per-epoch metrics.
+    pub records: Vec<EpochRecord>,
+    /// The brief's verdicts, for runs trained with briefs.
+    pub brief: Option<BriefResult>,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value> {
@@ -58,7 +64,8 @@ fn read_json(path: &Path) -> Result<serde_json::Value> {
     serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))
 }
 
-fn load(dir: &Path) -> Result<Run> {
+/// Reads a run folder's metrics.json and config.json; errors name the file.
+pub fn load(dir: &Path) -> Result<Run> {
     if !dir.is_dir() {
         bail!(
             "{}: not a folder (give the run folders that nnlab mnist train wrote)",

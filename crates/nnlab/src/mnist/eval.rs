@@ -1,13 +1,14 @@
 //! `nnlab mnist eval`: test loss and accuracy of a checkpoint, per-class accuracy, the confusion
 //! matrix, and a gallery of the mistakes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use clap::Args;
 use nnlab_mnist::data::CLASSES;
-use nnlab_mnist::training::{Checkpoint, evaluate};
+use nnlab_mnist::training::{Checkpoint, Evaluation, evaluate};
+use nnlab_mnist::{Network, Split};
 
 use super::confusion::ConfusionPlot;
 use super::data_args::DataArgs;
@@ -40,6 +41,68 @@ pub struct EvalArgs {
     json: bool,
 }
 
+/// A model's results on the test set: the evaluation, the confusion matrix (rows: true label), the
+/// accuracy per class and the indices of the misclassified images.
+pub struct TestErrors {
+    /// Loss, accuracy, predictions and probabilities.
+    pub eval: Evaluation,
+    /// Counts, [true][predicted].
+    pub confusion: [[usize; CLASSES]; CLASSES],
+    /// Accuracy of each class.
+    pub per_class: Vec<f64>,
+    /// Test images the model gets wrong.
+    pub wrong: Vec<usize>,
+}
+
+/// Evaluates `model` on `test` and tallies its errors.
+pub fn test_errors(model: &mut Network, test: &Arc<Split>) -> TestErrors {
+    let eval = evaluate(model, test, 1000);
+    let mut confusion = [[0usize; CLASSES]; CLASSES];
+    for (&t, &p) in test.labels.iter().zip(&eval.predictions) {
+        confusion[t as usize][p as usize] += 1;
+    }
+    let per_class = (0..CLASSES)
+        .map(|c| confusion[c][c] as f64 / confusion[c].iter().sum::<usize>().max(1) as f64)
+        .collect();
+    let wrong = (0..test.len())
+        .filter(|&i| eval.predictions[i] != test.labels[i])
+        .collect();
+    TestErrors {
+        eval,
+        confusion,
+        per_class,
+        wrong,
+    }
+}
+
+/// Draws the confusion matrix.
+pub fn save_confusion(path: &Path, matrix: [[usize; CLASSES]; CLASSES], accuracy: f64) -> Result<()> {
+    save_figure(path, (760, 720), &ConfusionPlot { matrix, accuracy })
+}
+
+/// Draws the first 60 misclassified test digits, each with its true and predicted label.
+pub fn save_gallery(path: &Path, test: &Split, eval: &Evaluation, wrong: &[usize]) -> Result<()> {
+    let cells = wrong
+        .iter()
+        .take(60)
+        .map(|&i| {
+            let img = test.image(i).iter().map(|&p| p as f32 / 255.0).collect();
+            let p = eval.probabilities[i * CLASSES + eval.predictions[i] as usize];
+            (
+                img,
+                format!("{} → {} ({:.0}%)", test.labels[i], eval.predictions[i], p * 100.0),
+            )
+        })
+        .collect();
+    let title = format!(
+        "Misclassified test digits: true → predicted (first {} of {})",
+        wrong.len().min(60),
+        wrong.len()
+    );
+    let grid = DigitGrid { title, cells, cols: 10 };
+    save_figure(path, grid.size(), &grid)
+}
+
 /// Runs `nnlab mnist eval`.
 pub fn run(args: EvalArgs) -> Result<()> {
     for (p, flag) in [
@@ -59,17 +122,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
     let mut ck = Checkpoint::load(&args.checkpoint, given.as_ref())?;
     super::train::init_threads(args.threads)?;
     let test = Arc::new(args.data.load()?.test);
-    let eval = evaluate(&mut ck.model, &test, 1000);
-    let mut confusion = [[0usize; CLASSES]; CLASSES];
-    for (&t, &p) in test.labels.iter().zip(&eval.predictions) {
-        confusion[t as usize][p as usize] += 1;
-    }
-    let per_class: Vec<f64> = (0..CLASSES)
-        .map(|c| confusion[c][c] as f64 / confusion[c].iter().sum::<usize>().max(1) as f64)
-        .collect();
-    let wrong: Vec<usize> = (0..test.len())
-        .filter(|&i| eval.predictions[i] != test.labels[i])
-        .collect();
+    let TestErrors {
+        eval,
+        confusion,
+        per_class,
+        wrong,
+    } = test_errors(&mut ck.model, &test);
     if args.json {
         println!(
             "{}",
@@ -108,33 +166,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
         }
     }
     if let Some(path) = &args.confusion {
-        let plot = ConfusionPlot {
-            matrix: confusion,
-            accuracy: eval.accuracy,
-        };
-        save_figure(path, (760, 720), &plot)?;
+        save_confusion(path, confusion, eval.accuracy)?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &args.misclassified {
-        let cells = wrong
-            .iter()
-            .take(60)
-            .map(|&i| {
-                let img = test.image(i).iter().map(|&p| p as f32 / 255.0).collect();
-                let p = eval.probabilities[i * CLASSES + eval.predictions[i] as usize];
-                (
-                    img,
-                    format!("{} → {} ({:.0}%)", test.labels[i], eval.predictions[i], p * 100.0),
-                )
-            })
-            .collect();
-        let title = format!(
-            "Misclassified test digits: true → predicted (first {} of {})",
-            wrong.len().min(60),
-            wrong.len()
-        );
-        let grid = DigitGrid { title, cells, cols: 10 };
-        save_figure(path, grid.size(), &grid)?;
+        save_gallery(path, &test, &eval, &wrong)?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

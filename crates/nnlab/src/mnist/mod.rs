@@ -13,6 +13,7 @@ mod info;
 mod lr_find;
 mod model_args;
 mod predict;
+mod report;
 mod summary;
 mod train;
 
@@ -39,6 +40,8 @@ pub enum MnistCommand {
     Predict(predict::PredictArgs),
     /// The learning-rate range test: loss against an exponentially growing rate, and a suggested rate.
     LrFind(lr_find::LrFindArgs),
+    /// A README-ready Markdown report of one run, with its figures (brief, model, log, curves, errors).
+    Report(report::ReportArgs),
     /// Puts runs side by side: model, parameters, epochs, recipe, accuracies, gap, wall time, brief.
     Compare(compare::CompareArgs),
     /// Writes a model as a PyTorch module (class Net) whose state_dict matches nnlab's checkpoints.
@@ -57,6 +60,7 @@ pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
         MnistCommand::Predict(a) => predict::run(a),
         MnistCommand::ExportPytorch(a) => export_pytorch::run(a),
         MnistCommand::Compare(a) => compare::run(a),
+        MnistCommand::Report(a) => report::run(a),
         MnistCommand::LrFind(a) => lr_find::run(a),
     }?;
     Ok(ExitCode::SUCCESS)

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use clap::Args;
-use nnlab_mnist::Network;
+use nnlab_mnist::{ModelSpec, Network};
 use nnlab_model::summarize;
 
 use super::model_args::ModelArg;
@@ -38,7 +38,6 @@ pub fn run(args: SummaryArgs) -> Result<()> {
     let params: usize = rows.iter().map(|r| r.params).sum();
     let macs: usize = rows.iter().map(|r| r.macs).sum();
     let mut net = Network::new(&spec, 0);
-    let counted = net.parameter_count();
     if args.json {
         let layers: Vec<_> = rows
             .iter()
@@ -58,6 +57,23 @@ pub fn run(args: SummaryArgs) -> Result<()> {
         );
         return Ok(());
     }
+    print!("{}", table(&spec, &mut net));
+    Ok(())
+}
+
+/// The summary as text: a header naming the model, one row per statement, the totals and what runs fused.
+pub fn table(spec: &ModelSpec, net: &mut Network) -> String {
+    let rows = summarize(spec);
+    let params: usize = rows.iter().map(|r| r.params).sum();
+    let macs: usize = rows.iter().map(|r| r.macs).sum();
+    let counted = net.parameter_count();
+    let mut out = String::new();
+    macro_rules! line {
+        ($($arg:tt)*) => {{
+            out += &format!($($arg)*);
+            out.push('\n');
+        }};
+    }
     // A Sequential is shown as its layers joined by arrows.
     let shown: Vec<String> = spec
         .statements
@@ -73,13 +89,13 @@ pub fn run(args: SummaryArgs) -> Result<()> {
     let name_w = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(4).max(5);
     let module_w = shown.iter().map(|s| s.chars().count()).max().unwrap_or(6).max(6);
     let [c, h, w] = spec.input;
-    println!("model '{}': input {c}×{h}×{w}", spec.name);
+    line!("model '{}': input {c}×{h}×{w}", spec.name);
     let header = format!(
         "{:<name_w$}  {:<module_w$}  {:>9}  {:>7}  {:>3}  {:>4}  {:>10}",
         "layer", "module", "output", "params", "RF", "jump", "mult-adds"
     );
-    println!("{header}");
-    println!("{}", "-".repeat(header.chars().count()));
+    line!("{header}");
+    line!("{}", "-".repeat(header.chars().count()));
     for (r, module) in rows.iter().zip(&shown) {
         let [c, h, w] = r.output;
         let shape = if r.flat {
@@ -88,7 +104,7 @@ pub fn run(args: SummaryArgs) -> Result<()> {
             format!("{c}×{h}×{w}")
         };
         let pad = module_w - module.chars().count();
-        println!(
+        line!(
             "{:<name_w$}  {module}{}  {shape:>9}  {:>7}  {:>3}  {:>4}  {:>10}",
             r.name,
             " ".repeat(pad),
@@ -98,9 +114,9 @@ pub fn run(args: SummaryArgs) -> Result<()> {
             grouped(r.macs)
         );
     }
-    println!("{}", "-".repeat(header.chars().count()));
-    println!("total trainable parameters: {params} (counted in the built network: {counted})");
-    println!(
+    line!("{}", "-".repeat(header.chars().count()));
+    line!("total trainable parameters: {params} (counted in the built network: {counted})");
+    line!(
         "multiply-adds per image: {} ({:.2} M)",
         grouped(macs),
         macs as f64 / 1e6
@@ -116,7 +132,7 @@ pub fn run(args: SummaryArgs) -> Result<()> {
         }
     }
     for (kind, names) in kinds {
-        println!("runs fused as {kind}: {}", names.join(", "));
+        line!("runs fused as {kind}: {}", names.join(", "));
     }
-    Ok(())
+    out
 }

@@ -1,0 +1,246 @@
+//! `nnlab mnist report RUN_DIR [--out DIR]`: a README-ready Markdown report of one run, its figures beside
+//! it — the brief's verdicts, the model file, the summary with receptive fields, the per-epoch log, the
+//! curves, the confusion matrix and the misclassified digits (computed from the run's checkpoint), and the
+//! recipe — so a reader who was not there understands the run from it alone.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use nnlab_mnist::data::CLASSES;
+use nnlab_mnist::training::Checkpoint;
+use nnlab_mnist::training::config::Schedule;
+
+use super::compare::{Run, load};
+use super::curves::Curves;
+use super::data_args::DataArgs;
+use super::eval::{save_confusion, save_gallery, test_errors};
+use crate::output::figure::save_figure;
+use crate::output::write_atomic;
+
+/// Arguments of `nnlab mnist report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run folder written by `nnlab mnist train`.
+    #[arg(value_name = "RUN_DIR")]
+    run: PathBuf,
+    /// Where to write report.md and its figures (default RUN_DIR/report).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Engine threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+/// The `train` command that repeats the run (its recipe written out flag by flag).
+fn reproduce(run: &Run, dir: &str) -> String {
+    let c = &run.config;
+    let mut cmd = format!(
+        "nnlab mnist train --model {dir}/model.model --recipe {} --epochs {} --batch-size {} --lr {} --momentum {} --seed {}",
+        format!("{:?}", c.recipe).to_lowercase(),
+        c.epochs,
+        c.batch_size,
+        c.lr,
+        c.momentum,
+        c.seed
+    );
+    if let Schedule::Step { step_size, gamma } = c.schedule {
+        let _ = write!(cmd, " --step-size {step_size} --gamma {gamma}");
+    }
+    if let Some(n) = c.train_limit {
+        let _ = write!(cmd, " --train-limit {n}");
+    }
+    if let Some(n) = c.test_limit {
+        let _ = write!(cmd, " --test-limit {n}");
+    }
+    if let Some(b) = &run.brief {
+        let _ = write!(cmd, " --brief '{}'", b.brief);
+    }
+    cmd
+}
+
+/// Runs `nnlab mnist report`.
+pub fn run(args: ReportArgs) -> Result<()> {
+    let run = load(&args.run)?;
+    let checkpoint = args.run.join("last.safetensors");
+    if !checkpoint.is_file() {
+        bail!("{}: no checkpoint (the run finished no epoch?)", checkpoint.display());
+    }
+    let mut ck = Checkpoint::load(&checkpoint, None)?;
+    let spec = ck.model.spec().clone();
+    let out = args.out.clone().unwrap_or_else(|| args.run.join("report"));
+    std::fs::create_dir_all(&out).with_context(|| format!("--out {}: cannot create the folder", out.display()))?;
+    super::train::init_threads(args.threads)?;
+    let test = Arc::new(match run.config.test_limit {
+        Some(n) => args.data.load()?.test.take(n),
+        None => args.data.load()?.test,
+    });
+    let errors = test_errors(&mut ck.model, &test);
+    let title = format!(
+        "MNIST, model {}, {} recipe, seed {}",
+        run.config.model,
+        format!("{:?}", run.config.recipe).to_lowercase(),
+        run.config.seed
+    );
+    save_figure(
+        &out.join("curves.png"),
+        (1200, 860),
+        &Curves {
+            records: &run.records,
+            title,
+        },
+    )?;
+    save_confusion(&out.join("confusion.png"), errors.confusion, errors.eval.accuracy)?;
+    save_gallery(&out.join("misclassified.png"), &test, &errors.eval, &errors.wrong)?;
+
+    let pct = |v: f64| format!("{:.2}", v * 100.0);
+    let mut md = String::new();
+    let w = &mut md;
+    let _ = writeln!(
+        w,
+        "# Run `{}`: model `{}`, {} parameters\n",
+        run.name,
+        spec.name,
+        spec.params()
+    );
+    let (Some(last), Some(best)) = (
+        run.records.last(),
+        run.records
+            .iter()
+            .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy)),
+    ) else {
+        bail!(
+            "{}: the run has no finished epoch to report",
+            args.run.join("metrics.json").display()
+        );
+    };
+    let seconds: f64 = run.records.iter().map(|r| r.seconds).sum();
+    let _ = writeln!(
+        w,
+        "**{} %** final test accuracy (epoch {}), best **{} %** (epoch {}); final train accuracy {} %; {} of {} epochs{}; {:.0} min {:02.0} s of training and evaluation.\n",
+        pct(last.test_accuracy),
+        last.epoch,
+        pct(best.test_accuracy),
+        best.epoch,
+        pct(last.train_accuracy),
+        run.records.len(),
+        run.config.epochs,
+        run.stopped
+            .as_ref()
+            .map_or(String::new(), |s| format!(" (stopped: {s})")),
+        (seconds / 60.0).floor(),
+        seconds % 60.0
+    );
+    let _ = writeln!(w, "## The brief\n");
+    match &run.brief {
+        Some(b) => {
+            let _ = writeln!(w, "`{}`: **{}**\n", b.brief, if b.met { "met" } else { "missed" });
+            for v in &b.verdicts {
+                let _ = writeln!(w, "- {} {}: {}", if v.ok { "✓" } else { "✗" }, v.clause, v.detail);
+            }
+            let _ = writeln!(w);
+        }
+        None => {
+            let _ = writeln!(w, "The run was trained without a brief.\n");
+        }
+    }
+    let _ = writeln!(w, "## The model\n\n```\n{}```\n", spec.source);
+    let mut net = nnlab_mnist::Network::new(&spec, 0);
+    let _ = writeln!(w, "```\n{}```\n", super::summary::table(&spec, &mut net));
+    let c = &run.config;
+    let _ = writeln!(w, "## The recipe\n");
+    let _ = writeln!(w, "| setting | value |\n|---|---|");
+    let schedule = match c.schedule {
+        Schedule::Step { step_size, gamma } => format!("step: ×{gamma} every {step_size} epochs"),
+        Schedule::OneCycle { warmup, div, final_div } => format!(
+            "one-cycle: warm-up over {:.0} % of the steps from lr/{div}, cosine down to lr/{final_div}",
+            warmup * 100.0
+        ),
+    };
+    for (k, v) in [
+        ("recipe", format!("{:?}", c.recipe).to_lowercase()),
+        ("epochs", c.epochs.to_string()),
+        ("batch size", c.batch_size.to_string()),
+        ("optimizer", format!("SGD, lr {}, momentum {}", c.lr, c.momentum)),
+        ("schedule", schedule),
+        (
+            "augmentation",
+            format!(
+                "centre crop + resize with p = {}, rotation ±{}°",
+                c.crop_probability, c.max_degrees
+            ),
+        ),
+        ("seed", c.seed.to_string()),
+        (
+            "training images",
+            c.train_limit.map_or("all 60,000".into(), |n| n.to_string()),
+        ),
+        (
+            "test images",
+            c.test_limit.map_or("all 10,000".into(), |n| n.to_string()),
+        ),
+    ] {
+        let _ = writeln!(w, "| {k} | {v} |");
+    }
+    for change in &c.changes {
+        let _ = writeln!(w, "| change | {change} |");
+    }
+    let _ = writeln!(
+        w,
+        "\nTo repeat it:\n\n```\n{}\n```\n",
+        reproduce(&run, &args.run.display().to_string())
+    );
+    let _ = writeln!(w, "## Training log\n");
+    let _ = writeln!(
+        w,
+        "| epoch | train loss | train acc % | test loss | test acc % | lr | seconds |\n|---|---|---|---|---|---|---|"
+    );
+    for r in &run.records {
+        let mark = if r.epoch == best.epoch { " **best**" } else { "" };
+        let _ = writeln!(
+            w,
+            "| {} | {:.4} | {} | {:.4} | {}{mark} | {:.5} | {:.1} |",
+            r.epoch,
+            r.train_loss,
+            pct(r.train_accuracy),
+            r.test_loss,
+            pct(r.test_accuracy),
+            r.lr,
+            r.seconds
+        );
+    }
+    let _ = writeln!(w, "\n![training curves](curves.png)\n");
+    let _ = writeln!(w, "## Errors on the test set\n");
+    let _ = writeln!(
+        w,
+        "From the run's final checkpoint (`last.safetensors`): {} % on {} test images, {} wrong.\n",
+        pct(errors.eval.accuracy),
+        test.len(),
+        errors.wrong.len()
+    );
+    let _ = writeln!(
+        w,
+        "| digit | {} |\n|---|{}",
+        (0..CLASSES).map(|d| d.to_string()).collect::<Vec<_>>().join(" | "),
+        "---|".repeat(CLASSES)
+    );
+    let _ = writeln!(
+        w,
+        "| accuracy % | {} |\n",
+        errors.per_class.iter().map(|a| pct(*a)).collect::<Vec<_>>().join(" | ")
+    );
+    let _ = writeln!(
+        w,
+        "![confusion matrix](confusion.png)\n\n![misclassified test digits](misclassified.png)"
+    );
+    write_atomic(&out.join("report.md"), md.as_bytes())?;
+    println!(
+        "wrote {}/{{report.md, curves.png, confusion.png, misclassified.png}}",
+        out.display()
+    );
+    Ok(())
+}
