@@ -4,7 +4,7 @@
 use nnlab_mnist::data::batches::Batch;
 use nnlab_mnist::training::train_step;
 use nnlab_mnist::{Network, seed_model};
-use nnlab_nn::{Sgd, Tensor};
+use nnlab_nn::{Optimizer, Sgd, Tensor};
 
 #[test]
 fn training_steps_after_the_first_allocate_no_tensors() {
@@ -15,10 +15,7 @@ fn training_steps_after_the_first_allocate_no_tensors() {
         labels: (0..n).map(|i| (i % 10) as u8).collect(),
     };
     let mut model = Network::new(&seed_model(), 3);
-    let sgd = Sgd {
-        lr: 0.01,
-        momentum: 0.9,
-    };
+    let sgd = Optimizer::Sgd(Sgd::new(0.01, 0.9));
     train_step(&mut model, &batch, &sgd, 0).unwrap();
     let warm = Tensor::fresh_allocations();
     assert!(warm > 0, "the first step allocates");

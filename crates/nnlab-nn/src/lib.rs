@@ -22,7 +22,7 @@ pub use layers::{
     AvgPool2d, BatchNorm2d, BlockOrder, Conv2d, ConvBlock, ConvOptions, Dropout, GlobalAvgPool, Linear, MaxPool2d,
     Mode, Relu, nll_loss,
 };
-pub use optim::{Sgd, StepLr};
+pub use optim::{Adam, Optimizer, Sgd, StepLr};
 pub use param::Param;
 pub use profile::{NoProbe, Phase, Probe, Profile};
 pub use tensor::Tensor;

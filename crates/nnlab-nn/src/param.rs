@@ -9,8 +9,10 @@ pub struct Param {
     pub value: Vec<f32>,
     /// ∂loss/∂value from the last backward pass.
     pub grad: Vec<f32>,
-    /// SGD momentum buffer.
+    /// SGD momentum buffer, or Adam's first moment (`exp_avg`).
     pub velocity: Vec<f32>,
+    /// Adam's second moment (`exp_avg_sq`); empty until Adam first steps this parameter.
+    pub second: Vec<f32>,
 }
 
 impl Param {
@@ -23,6 +25,7 @@ impl Param {
             value,
             grad: vec![0.0; n],
             velocity: vec![0.0; n],
+            second: Vec::new(),
         }
     }
 

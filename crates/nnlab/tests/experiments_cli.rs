@@ -225,3 +225,65 @@ fn lr_find_plots_the_range_test_and_suggests_a_rate() {
             "--start-lr and --end-lr must be finite with 0 < start < end",
         ));
 }
+
+#[test]
+fn adam_and_adamw_train_and_resume_exactly_with_their_moments_in_the_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, epochs: &str, extra: &[&str]| {
+        nnlab()
+            .args([
+                "mnist",
+                "train",
+                "--train-limit",
+                "600",
+                "--test-limit",
+                "200",
+                "--batch-size",
+                "50",
+            ])
+            .args(["--epochs", epochs, "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone()
+    };
+    let adam = ["--optimizer", "adam", "--lr", "0.003", "--weight-decay", "0.01"];
+    let (full, half, resumed) = (
+        dir.path().join("full"),
+        dir.path().join("half"),
+        dir.path().join("resumed"),
+    );
+    let out = String::from_utf8(run(&full, "2", &adam)).unwrap();
+    assert!(
+        out.contains("Adam, lr 0.003, betas (0.9, 0.999), eps 1e-8, weight decay 0.01"),
+        "{out}"
+    );
+    run(&half, "1", &adam);
+    let bytes = std::fs::read(half.join("last.safetensors")).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    assert!(st.tensor("optimizer.fc.weight.exp_avg_sq").is_ok() && st.tensor("optimizer.fc.weight.exp_avg").is_ok());
+    let checkpoint = half.join("last.safetensors");
+    run(&resumed, "2", &["--resume", checkpoint.to_str().unwrap()]);
+    assert_eq!(common::epoch_records(&resumed).0, common::epoch_records(&full).0);
+    let out = String::from_utf8(run(
+        &dir.path().join("w"),
+        "1",
+        &["--optimizer", "adamw", "--weight-decay", "0.05"],
+    ))
+    .unwrap();
+    assert!(out.contains("AdamW, lr 0.01"), "{out}");
+    nnlab()
+        .args(["mnist", "train", "--optimizer", "adam", "--nesterov"])
+        .assert()
+        .code(2)
+        .stderr("error: --nesterov is a form of SGD momentum: it needs --optimizer sgd\n");
+    nnlab()
+        .args(["mnist", "train", "--optimizer", "sgd", "--resume"])
+        .arg(half.join("last.safetensors"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--optimizer sgd (the run has adam)"));
+}

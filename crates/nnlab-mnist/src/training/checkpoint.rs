@@ -80,18 +80,33 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Every tensor of the model as (name, dtype, shape, bytes), PyTorch names, then momentum buffers.
-fn tensors(model: &mut Network) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
+/// Every tensor of the model as (name, dtype, shape, bytes), PyTorch names, then the optimizer's state
+/// under the names of PyTorch's optimizer state: SGD's `momentum_buffer`, or Adam's `exp_avg` and
+/// `exp_avg_sq` (`adam`).
+fn tensors(model: &mut Network, adam: bool) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
     let mut out = Vec::new();
     let mut momentum = Vec::new();
     for (name, p) in model.named_params_mut() {
         out.push((name.clone(), Dtype::F32, p.shape.clone(), f32_bytes(&p.value)));
-        momentum.push((
-            format!("optimizer.{name}.momentum_buffer"),
-            Dtype::F32,
-            p.shape.clone(),
-            f32_bytes(&p.velocity),
-        ));
+        let state = |suffix: &str, values: &[f32]| {
+            (
+                format!("optimizer.{name}.{suffix}"),
+                Dtype::F32,
+                p.shape.clone(),
+                f32_bytes(values),
+            )
+        };
+        if adam {
+            let second = if p.second.is_empty() {
+                vec![0.0; p.len()]
+            } else {
+                p.second.clone()
+            };
+            momentum.push(state("exp_avg", &p.velocity));
+            momentum.push(state("exp_avg_sq", &second));
+        } else {
+            momentum.push(state("momentum_buffer", &p.velocity));
+        }
     }
     for (prefix, bn) in model.batch_norms_mut() {
         let c = bn.running_mean.len();
@@ -121,7 +136,11 @@ fn tensors(model: &mut Network) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
 impl Checkpoint {
     /// Serialises the checkpoint to safetensors bytes.
     pub fn to_bytes(&mut self) -> Vec<u8> {
-        let tensors = tensors(&mut self.model);
+        let adam = self
+            .config
+            .as_ref()
+            .is_some_and(|c| c.optimizer != super::config::OptimizerKind::Sgd);
+        let tensors = tensors(&mut self.model, adam);
         let views: Vec<(String, TensorView)> = tensors
             .iter()
             .map(|(name, dtype, shape, bytes)| {
@@ -205,7 +224,7 @@ impl Checkpoint {
             source,
         })?;
         let mut model = Network::new(&spec, 0);
-        let expected = tensors(&mut model);
+        let expected = tensors(&mut model, false);
         let mut values: HashMap<String, Vec<u8>> = HashMap::new();
         let (mut missing, mut misshaped) = (Vec::new(), Vec::new());
         for (name, dtype, shape, _) in &expected {
@@ -263,6 +282,17 @@ impl Checkpoint {
             p.value = floats(&values[&name]);
             if let Some(v) = values.get(&format!("optimizer.{name}.momentum_buffer")) {
                 p.velocity = floats(v);
+            }
+            // Adam's moments, when the run used Adam or AdamW.
+            let moment = |suffix: &str| {
+                st.tensor(&format!("optimizer.{name}.{suffix}"))
+                    .ok()
+                    .filter(|t| t.dtype() == Dtype::F32 && t.shape() == p.shape.as_slice())
+                    .map(|t| floats(t.data()))
+            };
+            if let (Some(m), Some(v)) = (moment("exp_avg"), moment("exp_avg_sq")) {
+                p.velocity = m;
+                p.second = v;
             }
         }
         for (prefix, bn) in model.batch_norms_mut() {

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use nnlab_nn::{Adam, Optimizer, Sgd};
+
 use crate::data::augment::Augment;
 
 /// The named recipes.
@@ -40,6 +42,27 @@ fn seed_model_name() -> String {
     "seed".into()
 }
 
+fn default_betas() -> [f32; 2] {
+    [0.9, 0.999]
+}
+
+fn default_eps() -> f32 {
+    1e-8
+}
+
+/// Which optimizer a recipe uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OptimizerKind {
+    /// SGD with momentum (and optionally Nesterov and L2 weight decay), as `torch.optim.SGD`.
+    #[default]
+    Sgd,
+    /// `torch.optim.Adam`.
+    Adam,
+    /// `torch.optim.AdamW`.
+    Adamw,
+}
+
 /// Everything that determines a training run (with the model, whose text every checkpoint carries).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -56,6 +79,21 @@ pub struct TrainConfig {
     pub lr: f32,
     /// SGD momentum (dampening 0).
     pub momentum: f32,
+    /// The optimizer (runs from before this field trained with SGD).
+    #[serde(default)]
+    pub optimizer: OptimizerKind,
+    /// SGD: Nesterov momentum.
+    #[serde(default)]
+    pub nesterov: bool,
+    /// Weight decay: L2 for SGD and Adam, decoupled for AdamW.
+    #[serde(default)]
+    pub weight_decay: f32,
+    /// Adam/AdamW: decay rates of the first and second moments.
+    #[serde(default = "default_betas")]
+    pub betas: [f32; 2],
+    /// Adam/AdamW: added to the denominator.
+    #[serde(default = "default_eps")]
+    pub eps: f32,
     /// Learning-rate schedule.
     pub schedule: Schedule,
     /// Seed of initialisation, shuffling, augmentation and dropout.
@@ -85,6 +123,11 @@ impl TrainConfig {
             batch_size: 256,
             lr: 0.01,
             momentum: 0.95,
+            optimizer: OptimizerKind::Sgd,
+            nesterov: false,
+            weight_decay: 0.0,
+            betas: default_betas(),
+            eps: default_eps(),
             schedule: Schedule::Step {
                 step_size: 3,
                 gamma: 0.9,
@@ -110,6 +153,52 @@ impl TrainConfig {
                 },
                 ..seed_recipe
             },
+        }
+    }
+
+    /// The optimizer for one step: learning rate `lr`, `step` counted from 1 (Adam's bias corrections).
+    pub fn optimizer(&self, lr: f32, step: u64) -> Optimizer {
+        match self.optimizer {
+            OptimizerKind::Sgd => Optimizer::Sgd(Sgd {
+                lr,
+                momentum: self.momentum,
+                nesterov: self.nesterov,
+                weight_decay: self.weight_decay,
+            }),
+            OptimizerKind::Adam | OptimizerKind::Adamw => Optimizer::Adam(Adam {
+                lr,
+                beta1: self.betas[0],
+                beta2: self.betas[1],
+                eps: self.eps,
+                weight_decay: self.weight_decay,
+                decoupled: self.optimizer == OptimizerKind::Adamw,
+                step,
+            }),
+        }
+    }
+
+    /// The optimizer in words, as a log line shows it.
+    pub fn optimizer_text(&self) -> String {
+        let wd = if self.weight_decay != 0.0 {
+            format!(", weight decay {}", self.weight_decay)
+        } else {
+            String::new()
+        };
+        match self.optimizer {
+            OptimizerKind::Sgd => format!(
+                "SGD, lr {}, momentum {}{}{wd}",
+                self.lr,
+                self.momentum,
+                if self.nesterov { " (Nesterov)" } else { "" }
+            ),
+            kind => format!(
+                "{}, lr {}, betas ({}, {}), eps {:e}{wd}",
+                if kind == OptimizerKind::Adam { "Adam" } else { "AdamW" },
+                self.lr,
+                self.betas[0],
+                self.betas[1],
+                self.eps
+            ),
         }
     }
 

@@ -1,12 +1,11 @@
 //! The learning-rate range test (as fastai's `lr_find` and torch-lr-finder run it): one pass of
-//! mini-batches from a fresh model with the learning rate growing exponentially from `start` to `end`,
+//! mini-batches from a fresh model (the recipe's optimizer) with the learning rate growing exponentially from `start` to `end`,
 //! the loss smoothed, stopped once it diverges; the suggestion is the rate where the smoothed loss falls
 //! fastest.
 
 use std::sync::Arc;
 
 use nnlab_model::{ModelSpec, Network};
-use nnlab_nn::Sgd;
 
 use super::config::TrainConfig;
 use super::step::train_step;
@@ -121,11 +120,8 @@ pub fn range_test(spec: &ModelSpec, config: &TrainConfig, train: &Arc<Split>, te
         .enumerate()
     {
         let lr = lr_at(test, i);
-        let sgd = Sgd {
-            lr: lr as f32,
-            momentum: config.momentum,
-        };
-        let loss = match train_step(&mut model, &batch, &sgd, i as u64) {
+        let opt = config.optimizer(lr as f32, i as u64 + 1);
+        let loss = match train_step(&mut model, &batch, &opt, i as u64) {
             Ok((loss, _)) => loss,
             Err(why) => {
                 stopped = Some(format!("diverged at lr {lr:.3e}: {why}"));

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use nnlab_nn::{Mode, NoProbe, Phase, Probe, Sgd, Tensor, nll_loss};
+use nnlab_nn::{Mode, NoProbe, Optimizer, Phase, Probe, Tensor, nll_loss};
 
 use crate::data::batches::{Batch, EpochPlan, Prefetcher};
 use crate::data::{CLASSES, SIDE, Split};
@@ -27,18 +27,23 @@ impl std::fmt::Display for NonFinite {
     }
 }
 
-/// Forward, loss, backward and SGD update on one batch; returns (mean loss, correct predictions), or
+/// Forward, loss, backward and the optimizer's update on one batch; returns (mean loss, correct predictions), or
 /// why the step was refused: a non-finite loss (checked before backward) or gradient (checked before
 /// the update), so a diverging run never writes a NaN into the weights.
-pub fn train_step(model: &mut Network, batch: &Batch, sgd: &Sgd, step_seed: u64) -> Result<(f64, usize), NonFinite> {
-    train_step_probed(model, batch, sgd, step_seed, &mut NoProbe)
+pub fn train_step(
+    model: &mut Network,
+    batch: &Batch,
+    opt: &Optimizer,
+    step_seed: u64,
+) -> Result<(f64, usize), NonFinite> {
+    train_step_probed(model, batch, opt, step_seed, &mut NoProbe)
 }
 
 /// `train_step`, reporting the wall time of each layer and phase to `probe`.
 pub fn train_step_probed(
     model: &mut Network,
     batch: &Batch,
-    sgd: &Sgd,
+    opt: &Optimizer,
     step_seed: u64,
     probe: &mut impl Probe,
 ) -> Result<(f64, usize), NonFinite> {
@@ -58,7 +63,7 @@ pub fn train_step_probed(
         params.iter_mut().for_each(|(_, p)| p.grad.fill(0.0));
         return Err(NonFinite::Gradient(name));
     }
-    probe.time("sgd", Phase::Update, || sgd.step(params.into_iter().map(|(_, p)| p)));
+    probe.time("sgd", Phase::Update, || opt.step(params.into_iter().map(|(_, p)| p)));
     let correct = out
         .predictions
         .iter()

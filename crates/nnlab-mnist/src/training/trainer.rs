@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use nnlab_nn::Sgd;
-
 use super::checkpoint::Checkpoint;
 use super::config::TrainConfig;
 use super::metrics::EpochRecord;
@@ -131,11 +129,8 @@ pub fn train<E>(
         let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, config.lr);
         for (b, batch) in Prefetcher::start(Arc::clone(&train_split), plan, 1, 4).enumerate() {
             lr = learning_rate(config, epoch, state.step, steps_per_epoch);
-            let sgd = Sgd {
-                lr,
-                momentum: config.momentum,
-            };
-            let (loss, ok) = match train_step(&mut state.model, &batch, &sgd, step_seed(config.seed, state.step)) {
+            let opt = config.optimizer(lr, state.step as u64 + 1);
+            let (loss, ok) = match train_step(&mut state.model, &batch, &opt, step_seed(config.seed, state.step)) {
                 Ok(r) => r,
                 Err(reason) => {
                     let finish = Finish::Diverged {

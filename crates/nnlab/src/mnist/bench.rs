@@ -7,7 +7,7 @@ use clap::Args;
 use nnlab_mnist::Network;
 use nnlab_mnist::data::batches::Batch;
 use nnlab_mnist::training::{train_step, train_step_probed};
-use nnlab_nn::{Mode, Phase, Profile, Sgd, Tensor};
+use nnlab_nn::{Mode, Optimizer, Phase, Profile, Sgd, Tensor};
 
 /// Arguments of `nnlab mnist bench`.
 #[derive(Debug, Args)]
@@ -128,10 +128,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         labels: (0..n).map(|i| (i % 10) as u8).collect(),
     };
     let mut model = Network::new(&spec, 1);
-    let sgd = Sgd {
-        lr: 0.01,
-        momentum: 0.95,
-    };
+    let sgd = Optimizer::Sgd(Sgd::new(0.01, 0.95));
     let diverged = |e| anyhow::anyhow!("the benchmark's training step diverged: {e}");
     for s in 0..3 {
         train_step(&mut model, &batch, &sgd, s).map_err(diverged)?;

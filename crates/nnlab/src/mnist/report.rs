@@ -40,14 +40,21 @@ pub struct ReportArgs {
 fn reproduce(run: &Run, dir: &str) -> String {
     let c = &run.config;
     let mut cmd = format!(
-        "nnlab mnist train --model {dir}/model.model --recipe {} --epochs {} --batch-size {} --lr {} --momentum {} --seed {}",
+        "nnlab mnist train --model {dir}/model.model --recipe {} --epochs {} --batch-size {} --optimizer {} --lr {} --momentum {} --seed {}",
         format!("{:?}", c.recipe).to_lowercase(),
         c.epochs,
         c.batch_size,
+        format!("{:?}", c.optimizer).to_lowercase(),
         c.lr,
         c.momentum,
         c.seed
     );
+    if c.weight_decay != 0.0 {
+        let _ = write!(cmd, " --weight-decay {}", c.weight_decay);
+    }
+    if c.nesterov {
+        cmd += " --nesterov";
+    }
     if let Schedule::Step { step_size, gamma } = c.schedule {
         let _ = write!(cmd, " --step-size {step_size} --gamma {gamma}");
     }
@@ -165,7 +172,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
         ("recipe", format!("{:?}", c.recipe).to_lowercase()),
         ("epochs", c.epochs.to_string()),
         ("batch size", c.batch_size.to_string()),
-        ("optimizer", format!("SGD, lr {}, momentum {}", c.lr, c.momentum)),
+        ("optimizer", c.optimizer_text()),
         ("schedule", schedule),
         (
             "augmentation",

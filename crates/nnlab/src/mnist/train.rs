@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use nnlab_mnist::training::config::Schedule;
+use nnlab_mnist::training::config::{OptimizerKind, Schedule};
 use nnlab_mnist::training::metrics::{metrics_csv, metrics_json};
 use nnlab_mnist::training::{
     Brief, BriefResult, Checkpoint, EpochRecord, Finish, Recipe, TrainConfig, TrainEvent, train,
@@ -28,6 +28,27 @@ pub enum RecipeName {
     Seed,
     /// Same model and 19 epochs; batch 128, one-cycle schedule (warm-up to lr 0.05, cosine down), momentum 0.9.
     Tuned,
+}
+
+/// The optimizers `--optimizer` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerName {
+    /// torch.optim.SGD (dampening 0).
+    Sgd,
+    /// torch.optim.Adam.
+    Adam,
+    /// torch.optim.AdamW.
+    Adamw,
+}
+
+impl From<OptimizerName> for OptimizerKind {
+    fn from(n: OptimizerName) -> Self {
+        match n {
+            OptimizerName::Sgd => OptimizerKind::Sgd,
+            OptimizerName::Adam => OptimizerKind::Adam,
+            OptimizerName::Adamw => OptimizerKind::Adamw,
+        }
+    }
 }
 
 /// Arguments of `nnlab mnist train`.
@@ -52,6 +73,16 @@ pub struct TrainArgs {
     /// SGD momentum.
     #[arg(long)]
     momentum: Option<f32>,
+    /// The optimizer, each with PyTorch's update rule: sgd (momentum, --nesterov, --weight-decay as L2),
+    /// adam (betas 0.9, 0.999; --weight-decay as L2) or adamw (--weight-decay decoupled).
+    #[arg(long, value_enum)]
+    optimizer: Option<OptimizerName>,
+    /// Weight decay (L2 for sgd and adam, decoupled for adamw).
+    #[arg(long)]
+    weight_decay: Option<f32>,
+    /// Nesterov momentum (sgd).
+    #[arg(long)]
+    nesterov: bool,
     /// Epochs between learning-rate decays (switches to the step schedule).
     #[arg(long)]
     step_size: Option<usize>,
@@ -127,6 +158,21 @@ fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
         r.momentum.to_string(),
     );
     check("--seed", args.seed.map(|v| v.to_string()), r.seed.to_string());
+    check(
+        "--optimizer",
+        args.optimizer.map(|o| format!("{o:?}").to_lowercase()),
+        format!("{:?}", r.optimizer).to_lowercase(),
+    );
+    check(
+        "--weight-decay",
+        args.weight_decay.map(|v| v.to_string()),
+        r.weight_decay.to_string(),
+    );
+    check(
+        "--nesterov",
+        args.nesterov.then(|| "on".to_string()),
+        if r.nesterov { "on" } else { "off" }.to_string(),
+    );
     let (step_size, gamma) = match r.schedule {
         Schedule::Step { step_size, gamma } => (step_size.to_string(), gamma.to_string()),
         Schedule::OneCycle { .. } => ("none (one-cycle schedule)".into(), "none (one-cycle schedule)".into()),
@@ -177,6 +223,18 @@ fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainC
         if let Some(v) = args.momentum {
             c.momentum = v;
         }
+        if let Some(v) = args.optimizer {
+            c.optimizer = v.into();
+        }
+        if let Some(v) = args.weight_decay {
+            c.weight_decay = v;
+        }
+        if args.nesterov {
+            if c.optimizer != OptimizerKind::Sgd {
+                bail!("--nesterov is a form of SGD momentum: it needs --optimizer sgd");
+            }
+            c.nesterov = true;
+        }
         if args.step_size.is_some() || args.gamma.is_some() {
             let (s, g) = match c.schedule {
                 Schedule::Step { step_size, gamma } => (step_size, gamma),
@@ -207,6 +265,9 @@ fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainC
     }
     if !(0.0..1.0).contains(&c.momentum) {
         bail!("--momentum must be in [0, 1), got {}", c.momentum);
+    }
+    if !(c.weight_decay.is_finite() && c.weight_decay >= 0.0) {
+        bail!("--weight-decay must be a finite number ≥ 0, got {}", c.weight_decay);
     }
     if let Schedule::Step { step_size, gamma } = c.schedule
         && (step_size == 0 || !(gamma > 0.0 && gamma <= 1.0))
@@ -344,13 +405,12 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let mnist = args.data.load()?;
     let params = spec.params();
     println!(
-        "training model '{}' ({params} parameters): {:?} recipe, {} epochs, batch {}, lr {}, momentum {}, {:?}, seed {}, {} threads → {}",
+        "training model '{}' ({params} parameters): {:?} recipe, {} epochs, batch {}, {}, {:?}, seed {}, {} threads → {}",
         spec.name,
         config.recipe,
         config.epochs,
         config.batch_size,
-        config.lr,
-        config.momentum,
+        config.optimizer_text(),
         config.schedule,
         config.seed,
         config.threads,
