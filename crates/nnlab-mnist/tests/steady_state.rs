@@ -16,11 +16,11 @@ fn training_steps_after_the_first_allocate_no_tensors() {
     };
     let mut model = Network::new(&seed_model(), 3);
     let sgd = Optimizer::Sgd(Sgd::new(0.01, 0.9));
-    train_step(&mut model, &batch, &sgd, 0).unwrap();
+    train_step(&mut model, &batch, &sgd, 0.0, 0).unwrap();
     let warm = Tensor::fresh_allocations();
     assert!(warm > 0, "the first step allocates");
     for step in 1..4 {
-        train_step(&mut model, &batch, &sgd, step).unwrap();
+        train_step(&mut model, &batch, &sgd, 0.0, step).unwrap();
     }
     assert_eq!(
         Tensor::fresh_allocations(),

@@ -20,7 +20,7 @@ mod workspace;
 
 pub use layers::{
     AvgPool2d, BatchNorm2d, BlockOrder, Conv2d, ConvBlock, ConvOptions, Dropout, GlobalAvgPool, Linear, MaxPool2d,
-    Mode, Relu, nll_loss,
+    Mode, Relu, nll_loss, smoothed_nll_loss,
 };
 pub use optim::{Adam, Optimizer, Sgd, StepLr};
 pub use param::Param;

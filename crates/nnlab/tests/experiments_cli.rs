@@ -287,3 +287,37 @@ fn adam_and_adamw_train_and_resume_exactly_with_their_moments_in_the_checkpoint(
         .code(2)
         .stderr(predicate::str::contains("--optimizer sgd (the run has adam)"));
 }
+
+#[test]
+fn label_smoothing_trains_is_recorded_and_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, smooth) = (dir.path().join("plain"), dir.path().join("smooth"));
+    for (out, eps) in [(&plain, "0"), (&smooth, "0.1")] {
+        nnlab()
+            .args([
+                "mnist",
+                "train",
+                "--train-limit",
+                "600",
+                "--test-limit",
+                "200",
+                "--batch-size",
+                "50",
+            ])
+            .args(["--epochs", "1", "--label-smoothing", eps, "--out"])
+            .arg(out)
+            .assert()
+            .success();
+    }
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(smooth.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["label_smoothing"], 0.1);
+    // The smoothed training loss includes ε/K·Σ −log p over every class: higher than the plain one.
+    let loss = |d: &Path| common::epoch_records(d).0[0]["train_loss"].as_f64().unwrap();
+    assert!(loss(&smooth) > loss(&plain), "{} vs {}", loss(&smooth), loss(&plain));
+    nnlab()
+        .args(["mnist", "train", "--label-smoothing", "1.5"])
+        .assert()
+        .code(2)
+        .stderr("error: --label-smoothing must be in [0, 1), got 1.5\n");
+}

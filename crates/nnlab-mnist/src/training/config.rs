@@ -94,6 +94,10 @@ pub struct TrainConfig {
     /// Adam/AdamW: added to the denominator.
     #[serde(default = "default_eps")]
     pub eps: f32,
+    /// Label smoothing ε of the training loss (PyTorch's `CrossEntropyLoss(label_smoothing=ε)`); the test
+    /// loss stays the plain negative log-likelihood.
+    #[serde(default)]
+    pub label_smoothing: f64,
     /// Learning-rate schedule.
     pub schedule: Schedule,
     /// Seed of initialisation, shuffling, augmentation and dropout.
@@ -128,6 +132,7 @@ impl TrainConfig {
             weight_decay: 0.0,
             betas: default_betas(),
             eps: default_eps(),
+            label_smoothing: 0.0,
             schedule: Schedule::Step {
                 step_size: 3,
                 gamma: 0.9,

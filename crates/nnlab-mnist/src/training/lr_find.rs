@@ -121,7 +121,7 @@ pub fn range_test(spec: &ModelSpec, config: &TrainConfig, train: &Arc<Split>, te
     {
         let lr = lr_at(test, i);
         let opt = config.optimizer(lr as f32, i as u64 + 1);
-        let loss = match train_step(&mut model, &batch, &opt, i as u64) {
+        let loss = match train_step(&mut model, &batch, &opt, config.label_smoothing, i as u64) {
             Ok((loss, _)) => loss,
             Err(why) => {
                 stopped = Some(format!("diverged at lr {lr:.3e}: {why}"));

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use nnlab_nn::{Mode, NoProbe, Optimizer, Phase, Probe, Tensor, nll_loss};
+use nnlab_nn::{Mode, NoProbe, Optimizer, Phase, Probe, Tensor, nll_loss, smoothed_nll_loss};
 
 use crate::data::batches::{Batch, EpochPlan, Prefetcher};
 use crate::data::{CLASSES, SIDE, Split};
@@ -27,16 +27,18 @@ impl std::fmt::Display for NonFinite {
     }
 }
 
-/// Forward, loss, backward and the optimizer's update on one batch; returns (mean loss, correct predictions), or
-/// why the step was refused: a non-finite loss (checked before backward) or gradient (checked before
-/// the update), so a diverging run never writes a NaN into the weights.
+/// Forward, loss (cross-entropy, with `label_smoothing` ε as PyTorch's), backward and the optimizer's update
+/// on one batch; returns (mean loss, correct predictions), or why the step was refused: a non-finite loss
+/// (checked before backward) or gradient (checked before the update), so a diverging run never writes a
+/// NaN into the weights.
 pub fn train_step(
     model: &mut Network,
     batch: &Batch,
     opt: &Optimizer,
+    label_smoothing: f64,
     step_seed: u64,
 ) -> Result<(f64, usize), NonFinite> {
-    train_step_probed(model, batch, opt, step_seed, &mut NoProbe)
+    train_step_probed(model, batch, opt, label_smoothing, step_seed, &mut NoProbe)
 }
 
 /// `train_step`, reporting the wall time of each layer and phase to `probe`.
@@ -44,6 +46,7 @@ pub fn train_step_probed(
     model: &mut Network,
     batch: &Batch,
     opt: &Optimizer,
+    label_smoothing: f64,
     step_seed: u64,
     probe: &mut impl Probe,
 ) -> Result<(f64, usize), NonFinite> {
@@ -51,7 +54,9 @@ pub fn train_step_probed(
         Tensor::from_slice([batch.len(), 1, SIDE, SIDE], &batch.images)
     });
     let logits = model.forward_probed(x, Mode::Train, step_seed, probe);
-    let out = probe.time("loss", Phase::Forward, || nll_loss(&logits, &batch.labels));
+    let out = probe.time("loss", Phase::Forward, || {
+        smoothed_nll_loss(&logits, &batch.labels, label_smoothing)
+    });
     if !out.loss.is_finite() {
         return Err(NonFinite::Loss(out.loss));
     }

@@ -130,7 +130,13 @@ pub fn train<E>(
         for (b, batch) in Prefetcher::start(Arc::clone(&train_split), plan, 1, 4).enumerate() {
             lr = learning_rate(config, epoch, state.step, steps_per_epoch);
             let opt = config.optimizer(lr, state.step as u64 + 1);
-            let (loss, ok) = match train_step(&mut state.model, &batch, &opt, step_seed(config.seed, state.step)) {
+            let (loss, ok) = match train_step(
+                &mut state.model,
+                &batch,
+                &opt,
+                config.label_smoothing,
+                step_seed(config.seed, state.step),
+            ) {
                 Ok(r) => r,
                 Err(reason) => {
                     let finish = Finish::Diverged {

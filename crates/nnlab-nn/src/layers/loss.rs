@@ -17,6 +17,13 @@ pub struct NllOutput {
 
 /// Mean NLL of log-softmax(`logits`) at `labels`.
 pub fn nll_loss(logits: &Tensor, labels: &[u8]) -> NllOutput {
+    smoothed_nll_loss(logits, labels, 0.0)
+}
+
+/// Cross-entropy against targets smoothed as PyTorch's `CrossEntropyLoss(label_smoothing=ε)` does: the
+/// label gets 1 − ε + ε/K, every class ε/K; loss = −Σ target·log p, averaged over the batch; its gradient
+/// is (softmax − target)/N. With ε = 0 it is exactly `nll_loss`.
+pub fn smoothed_nll_loss(logits: &Tensor, labels: &[u8], epsilon: f64) -> NllOutput {
     let (n, k) = (logits.n(), logits.per_image());
     assert_eq!(labels.len(), n);
     let mut grad = Tensor::zeros(logits.shape);
@@ -29,11 +36,18 @@ pub fn nll_loss(logits: &Tensor, labels: &[u8]) -> NllOutput {
         let log_z = max as f64 + sum.ln();
         let label = labels[i] as usize;
         loss -= row[label] as f64 - log_z;
+        let uniform = epsilon / k as f64;
+        if epsilon != 0.0 {
+            // −Σ_j target_j·log p_j = (1 − ε)·(−log p_label) + ε/K·Σ_j (−log p_j).
+            let sum_neg_lp: f64 = row.iter().map(|&z| log_z - z as f64).sum();
+            loss += -epsilon * (log_z - row[label] as f64) + uniform * sum_neg_lp;
+        }
         let mut best = 0;
         for (j, &z) in row.iter().enumerate() {
             let lp = z as f64 - log_z;
             log_probs[i * k + j] = lp as f32;
-            grad.data[i * k + j] = ((lp.exp() - if j == label { 1.0 } else { 0.0 }) / n as f64) as f32;
+            let target = if j == label { 1.0 - epsilon } else { 0.0 } + if epsilon != 0.0 { uniform } else { 0.0 };
+            grad.data[i * k + j] = ((lp.exp() - target) / n as f64) as f32;
             if z > row[best] {
                 best = j;
             }
@@ -51,6 +65,43 @@ pub fn nll_loss(logits: &Tensor, labels: &[u8]) -> NllOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn label_smoothing_matches_its_definition_and_finite_differences() {
+        let logits = Tensor::from_vec([2, 3, 1, 1], vec![1.0, 2.0, 3.0, 0.5, -1.0, 0.0]);
+        let labels = [2, 0];
+        let eps = 0.1;
+        let out = smoothed_nll_loss(&logits, &labels, eps);
+        // By the definition: targets (1 − ε)·one-hot + ε/3, loss = mean of −Σ target·log softmax.
+        let mut expect = 0.0;
+        for (i, row) in logits.data.chunks(3).enumerate() {
+            let log_z = row.iter().map(|&z| (z as f64).exp()).sum::<f64>().ln();
+            for (j, &z) in row.iter().enumerate() {
+                let target = if j == labels[i] as usize { 1.0 - eps } else { 0.0 } + eps / 3.0;
+                expect -= target * (z as f64 - log_z);
+            }
+        }
+        assert!(
+            (out.loss - expect / 2.0).abs() < 1e-9,
+            "{} vs {}",
+            out.loss,
+            expect / 2.0
+        );
+        let h = 1e-3f32;
+        for i in 0..6 {
+            let (mut up, mut down) = (logits.clone(), logits.clone());
+            up.data[i] += h;
+            down.data[i] -= h;
+            let fd = (smoothed_nll_loss(&up, &labels, eps).loss - smoothed_nll_loss(&down, &labels, eps).loss)
+                / (2.0 * h as f64);
+            assert!(
+                (fd - out.grad.data[i] as f64).abs() < 1e-4,
+                "{i}: {fd} vs {}",
+                out.grad.data[i]
+            );
+        }
+        assert_eq!(smoothed_nll_loss(&logits, &labels, 0.0), nll_loss(&logits, &labels));
+    }
 
     #[test]
     fn loss_and_gradient() {

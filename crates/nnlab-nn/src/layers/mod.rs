@@ -18,7 +18,7 @@ pub use conv2d::{Conv2d, ConvOptions};
 pub use dropout::Dropout;
 pub use global_avg_pool::GlobalAvgPool;
 pub use linear::Linear;
-pub use loss::{NllOutput, nll_loss};
+pub use loss::{NllOutput, nll_loss, smoothed_nll_loss};
 pub use maxpool::MaxPool2d;
 pub use relu::Relu;
 

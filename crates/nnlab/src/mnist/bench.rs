@@ -131,18 +131,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
     let sgd = Optimizer::Sgd(Sgd::new(0.01, 0.95));
     let diverged = |e| anyhow::anyhow!("the benchmark's training step diverged: {e}");
     for s in 0..3 {
-        train_step(&mut model, &batch, &sgd, s).map_err(diverged)?;
+        train_step(&mut model, &batch, &sgd, 0.0, s).map_err(diverged)?;
     }
     let t = Instant::now();
     for s in 0..args.steps {
-        train_step(&mut model, &batch, &sgd, s as u64).map_err(diverged)?;
+        train_step(&mut model, &batch, &sgd, 0.0, s as u64).map_err(diverged)?;
     }
     let train = (args.steps * n) as f64 / t.elapsed().as_secs_f64();
     let x = Tensor::from_slice([n, 1, 28, 28], &batch.images);
     let profile = if args.profile {
         let mut profile = Profile::default();
         for s in 0..args.steps {
-            train_step_probed(&mut model, &batch, &sgd, s as u64, &mut profile).map_err(diverged)?;
+            train_step_probed(&mut model, &batch, &sgd, 0.0, s as u64, &mut profile).map_err(diverged)?;
         }
         let mut eval_profile = Profile::default();
         for _ in 0..args.steps {

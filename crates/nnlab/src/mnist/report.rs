@@ -55,6 +55,9 @@ fn reproduce(run: &Run, dir: &str) -> String {
     if c.nesterov {
         cmd += " --nesterov";
     }
+    if c.label_smoothing != 0.0 {
+        let _ = write!(cmd, " --label-smoothing {}", c.label_smoothing);
+    }
     if let Schedule::Step { step_size, gamma } = c.schedule {
         let _ = write!(cmd, " --step-size {step_size} --gamma {gamma}");
     }
@@ -173,6 +176,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
         ("epochs", c.epochs.to_string()),
         ("batch size", c.batch_size.to_string()),
         ("optimizer", c.optimizer_text()),
+        ("label smoothing", c.label_smoothing.to_string()),
         ("schedule", schedule),
         (
             "augmentation",

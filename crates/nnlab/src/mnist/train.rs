@@ -83,6 +83,9 @@ pub struct TrainArgs {
     /// Nesterov momentum (sgd).
     #[arg(long)]
     nesterov: bool,
+    /// Label smoothing ε of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε).
+    #[arg(long, value_name = "EPS")]
+    label_smoothing: Option<f64>,
     /// Epochs between learning-rate decays (switches to the step schedule).
     #[arg(long)]
     step_size: Option<usize>,
@@ -229,6 +232,9 @@ fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainC
         if let Some(v) = args.weight_decay {
             c.weight_decay = v;
         }
+        if let Some(v) = args.label_smoothing {
+            c.label_smoothing = v;
+        }
         if args.nesterov {
             if c.optimizer != OptimizerKind::Sgd {
                 bail!("--nesterov is a form of SGD momentum: it needs --optimizer sgd");
@@ -265,6 +271,9 @@ fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainC
     }
     if !(0.0..1.0).contains(&c.momentum) {
         bail!("--momentum must be in [0, 1), got {}", c.momentum);
+    }
+    if !(0.0..1.0).contains(&c.label_smoothing) {
+        bail!("--label-smoothing must be in [0, 1), got {}", c.label_smoothing);
     }
     if !(c.weight_decay.is_finite() && c.weight_decay >= 0.0) {
         bail!("--weight-decay must be a finite number ≥ 0, got {}", c.weight_decay);
