@@ -321,3 +321,49 @@ fn label_smoothing_trains_is_recorded_and_is_checked() {
         .code(2)
         .stderr("error: --label-smoothing must be in [0, 1), got 1.5\n");
 }
+
+#[test]
+fn each_augmentation_can_be_set_or_switched_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    nnlab()
+        .args([
+            "mnist",
+            "train",
+            "--train-limit",
+            "300",
+            "--test-limit",
+            "100",
+            "--batch-size",
+            "50",
+        ])
+        .args([
+            "--epochs",
+            "1",
+            "--translate",
+            "2",
+            "--rotation",
+            "0",
+            "--crop-probability",
+            "0",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        (
+            &config["max_shift"],
+            &config["max_degrees"],
+            &config["crop_probability"]
+        ),
+        (&serde_json::json!(2), &serde_json::json!(0.0), &serde_json::json!(0.0))
+    );
+    nnlab()
+        .args(["mnist", "train", "--translate", "20"])
+        .assert()
+        .code(2)
+        .stderr("error: --translate must be at most 14 pixels (half the image), got 20\n");
+}

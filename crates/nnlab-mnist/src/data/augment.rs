@@ -1,6 +1,7 @@
 //! The recipe's train transforms, exactly: with probability 0.1 centre-crop 22×22 and resize back to
 //! 28×28 (bilinear); rotate by a uniform angle in [−10°, +10°] about the centre (bilinear, 0 fill);
-//! scale to [0, 1]; normalise with (0.1307, 0.3081). The test transform only scales and normalises.
+//! optionally shift by whole pixels (0 fill); scale to [0, 1]; normalise with (0.1307, 0.3081). The test
+//! transform only scales and normalises.
 
 use rand::{Rng, RngExt};
 
@@ -15,6 +16,8 @@ pub struct Augment {
     pub crop_side: usize,
     /// Largest rotation in degrees (the angle is uniform in ±this).
     pub max_degrees: f64,
+    /// Largest translation in pixels (each axis uniform in ±this, whole pixels, 0 fill); 0 = none.
+    pub max_shift: u32,
 }
 
 impl Default for Augment {
@@ -23,6 +26,7 @@ impl Default for Augment {
             crop_probability: 0.1,
             crop_side: 22,
             max_degrees: 10.0,
+            max_shift: 0,
         }
     }
 }
@@ -82,6 +86,24 @@ pub fn rotate(img: &[f32], degrees: f64) -> Vec<f32> {
     out
 }
 
+/// Moves the image `dy` pixels down and `dx` right, filling with 0.
+pub fn translate(img: &[f32], dy: i32, dx: i32) -> Vec<f32> {
+    let mut out = vec![0.0; PIXELS];
+    for r in 0..SIDE as i32 {
+        let sr = r - dy;
+        if !(0..SIDE as i32).contains(&sr) {
+            continue;
+        }
+        for c in 0..SIDE as i32 {
+            let sc = c - dx;
+            if (0..SIDE as i32).contains(&sc) {
+                out[(r * SIDE as i32 + c) as usize] = img[(sr * SIDE as i32 + sc) as usize];
+            }
+        }
+    }
+    out
+}
+
 /// Scales bytes to [0, 1] and normalises: the test transform, written into `out`.
 pub fn normalise_into(pixels: &[u8], out: &mut [f32]) {
     for (o, &p) in out.iter_mut().zip(pixels) {
@@ -101,7 +123,13 @@ impl Augment {
         } else {
             0.0
         };
-        let img = rotate(&img, angle);
+        let mut img = rotate(&img, angle);
+        // Drawn only when enabled, so the other transforms' random numbers stay as they were.
+        if self.max_shift > 0 {
+            let m = self.max_shift as i32;
+            let (dy, dx) = (rng.random_range(-m..=m), rng.random_range(-m..=m));
+            img = translate(&img, dy, dx);
+        }
         for (o, v) in out.iter_mut().zip(img) {
             *o = (v / 255.0 - MEAN) / STD;
         }
@@ -136,6 +164,17 @@ mod tests {
         let (r, c) = (argmax / SIDE, argmax % SIDE);
         assert!((14..=15).contains(&r) && (14..=15).contains(&c), "{r},{c}");
         assert!(out.iter().sum::<f32>() > 255.0, "enlarging spreads the dot");
+    }
+
+    #[test]
+    fn translation_moves_whole_pixels_and_fills_with_zero() {
+        let mut img = vec![0.0; PIXELS];
+        img[5 * SIDE + 7] = 1.0;
+        let moved = translate(&img, 2, -3);
+        assert_eq!(moved[7 * SIDE + 4], 1.0);
+        assert_eq!(moved.iter().sum::<f32>(), 1.0);
+        assert_eq!(translate(&img, 0, 0), img);
+        assert!(translate(&img, 0, 30).iter().all(|&v| v == 0.0), "shifted out entirely");
     }
 
     #[test]

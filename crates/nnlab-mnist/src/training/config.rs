@@ -108,6 +108,9 @@ pub struct TrainConfig {
     pub crop_probability: f64,
     /// Largest rotation in degrees.
     pub max_degrees: f64,
+    /// Largest random translation in pixels (0: none; runs from before this field had none).
+    #[serde(default)]
+    pub max_shift: u32,
     /// Use only the first N training images (quick runs and tests); `None` = all 60,000.
     pub train_limit: Option<usize>,
     /// Use only the first N test images; `None` = all 10,000.
@@ -141,6 +144,7 @@ impl TrainConfig {
             threads: 2,
             crop_probability: 0.1,
             max_degrees: 10.0,
+            max_shift: 0,
             train_limit: None,
             test_limit: None,
             changes: Vec::new(),
@@ -212,6 +216,7 @@ impl TrainConfig {
         Augment {
             crop_probability: self.crop_probability,
             max_degrees: self.max_degrees,
+            max_shift: self.max_shift,
             ..Augment::default()
         }
     }

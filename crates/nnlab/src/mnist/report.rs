@@ -55,6 +55,14 @@ fn reproduce(run: &Run, dir: &str) -> String {
     if c.nesterov {
         cmd += " --nesterov";
     }
+    let _ = write!(
+        cmd,
+        " --crop-probability {} --rotation {}",
+        c.crop_probability, c.max_degrees
+    );
+    if c.max_shift != 0 {
+        let _ = write!(cmd, " --translate {}", c.max_shift);
+    }
     if c.label_smoothing != 0.0 {
         let _ = write!(cmd, " --label-smoothing {}", c.label_smoothing);
     }

@@ -83,6 +83,15 @@ pub struct TrainArgs {
     /// Nesterov momentum (sgd).
     #[arg(long)]
     nesterov: bool,
+    /// Probability of the centre crop + resize augmentation (0 = off; the recipe's 0.1).
+    #[arg(long, value_name = "P")]
+    crop_probability: Option<f64>,
+    /// Largest random rotation in degrees (0 = off; the recipe's 10).
+    #[arg(long, value_name = "DEGREES")]
+    rotation: Option<f64>,
+    /// Largest random translation in whole pixels along each axis (0 = off, the default).
+    #[arg(long, value_name = "PIXELS")]
+    translate: Option<u32>,
     /// Label smoothing ε of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε).
     #[arg(long, value_name = "EPS")]
     label_smoothing: Option<f64>,
@@ -235,6 +244,15 @@ fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainC
         if let Some(v) = args.label_smoothing {
             c.label_smoothing = v;
         }
+        if let Some(v) = args.crop_probability {
+            c.crop_probability = v;
+        }
+        if let Some(v) = args.rotation {
+            c.max_degrees = v;
+        }
+        if let Some(v) = args.translate {
+            c.max_shift = v;
+        }
         if args.nesterov {
             if c.optimizer != OptimizerKind::Sgd {
                 bail!("--nesterov is a form of SGD momentum: it needs --optimizer sgd");
@@ -271,6 +289,18 @@ fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainC
     }
     if !(0.0..1.0).contains(&c.momentum) {
         bail!("--momentum must be in [0, 1), got {}", c.momentum);
+    }
+    if !(0.0..=1.0).contains(&c.crop_probability) {
+        bail!("--crop-probability must be in [0, 1], got {}", c.crop_probability);
+    }
+    if !(0.0..=180.0).contains(&c.max_degrees) {
+        bail!("--rotation must be in [0, 180] degrees, got {}", c.max_degrees);
+    }
+    if c.max_shift > 14 {
+        bail!(
+            "--translate must be at most 14 pixels (half the image), got {}",
+            c.max_shift
+        );
     }
     if !(0.0..1.0).contains(&c.label_smoothing) {
         bail!("--label-smoothing must be in [0, 1), got {}", c.label_smoothing);
