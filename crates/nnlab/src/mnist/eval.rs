@@ -46,7 +46,7 @@ pub struct EvalArgs {
 pub struct TestErrors {
     /// Loss, accuracy, predictions and probabilities.
     pub eval: Evaluation,
-    /// Counts, [true][predicted].
+    /// Counts, indexed `[true label][predicted label]`.
     pub confusion: [[usize; CLASSES]; CLASSES],
     /// Accuracy of each class.
     pub per_class: Vec<f64>,

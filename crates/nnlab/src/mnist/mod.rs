@@ -10,6 +10,7 @@ mod eval;
 mod export_pytorch;
 mod grids;
 mod info;
+mod interrupt;
 mod lr_find;
 mod model_args;
 mod predict;

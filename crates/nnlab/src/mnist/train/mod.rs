@@ -1,25 +1,27 @@
 //! `nnlab mnist train`: the recipe, with progress bars, per-epoch logs, metrics, curves, checkpoints,
-//! resume, and a final report against the project's constraints.
+//! resume, stops on divergence or Ctrl-C, and the brief's verdict at the end.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
-use nnlab_mnist::training::config::{OptimizerKind, Schedule};
+use nnlab_mnist::training::config::OptimizerKind;
 use nnlab_mnist::training::metrics::{metrics_csv, metrics_json};
-use nnlab_mnist::training::{
-    Brief, BriefResult, Checkpoint, EpochRecord, Finish, Recipe, TrainConfig, TrainEvent, train,
-};
+use nnlab_mnist::training::{Brief, BriefResult, Checkpoint, EpochRecord, Finish, TrainConfig, TrainEvent, train};
 
 use super::curves::Curves;
 use super::data_args::DataArgs;
+use super::interrupt::{INTERRUPTED, Interrupted, install_interrupt_handler};
+
+mod recipe_flags;
 use super::model_args::ModelArg;
 use crate::output::figure::save_figure;
 use crate::output::write_atomic;
+use recipe_flags::config_from;
 
 /// The recipes `--recipe` offers.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -139,187 +141,6 @@ pub fn init_threads(threads: usize) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// `--resume` continues a run exactly: a flag that would change its recipe is refused, naming each
-/// setting that differs (more epochs, and another thread count, which changes no number, are fine).
-fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
-    let mut differ = Vec::new();
-    let mut check = |flag: &str, given: Option<String>, had: String| {
-        if let Some(g) = given
-            && g != had
-        {
-            differ.push(format!("{flag} {g} (the run has {had})"));
-        }
-    };
-    let recipe = |r: Recipe| format!("{r:?}").to_lowercase();
-    check(
-        "--recipe",
-        args.recipe.map(|n| format!("{n:?}").to_lowercase()),
-        recipe(r.recipe),
-    );
-    check(
-        "--batch-size",
-        args.batch_size.map(|v| v.to_string()),
-        r.batch_size.to_string(),
-    );
-    check("--lr", args.lr.map(|v| v.to_string()), r.lr.to_string());
-    check(
-        "--momentum",
-        args.momentum.map(|v| v.to_string()),
-        r.momentum.to_string(),
-    );
-    check("--seed", args.seed.map(|v| v.to_string()), r.seed.to_string());
-    check(
-        "--optimizer",
-        args.optimizer.map(|o| format!("{o:?}").to_lowercase()),
-        format!("{:?}", r.optimizer).to_lowercase(),
-    );
-    check(
-        "--weight-decay",
-        args.weight_decay.map(|v| v.to_string()),
-        r.weight_decay.to_string(),
-    );
-    check(
-        "--nesterov",
-        args.nesterov.then(|| "on".to_string()),
-        if r.nesterov { "on" } else { "off" }.to_string(),
-    );
-    let (step_size, gamma) = match r.schedule {
-        Schedule::Step { step_size, gamma } => (step_size.to_string(), gamma.to_string()),
-        Schedule::OneCycle { .. } => ("none (one-cycle schedule)".into(), "none (one-cycle schedule)".into()),
-    };
-    check("--step-size", args.step_size.map(|v| v.to_string()), step_size);
-    check("--gamma", args.gamma.map(|v| v.to_string()), gamma);
-    let limit = |l: Option<usize>| l.map_or("all".to_string(), |v| v.to_string());
-    check(
-        "--train-limit",
-        args.train_limit.map(|v| v.to_string()),
-        limit(r.train_limit),
-    );
-    check(
-        "--test-limit",
-        args.test_limit.map(|v| v.to_string()),
-        limit(r.test_limit),
-    );
-    if !differ.is_empty() {
-        bail!(
-            "--resume continues the checkpoint's run exactly, and these would change it: {}; leave them out, or start a new run",
-            differ.join(", ")
-        );
-    }
-    Ok(())
-}
-
-fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainConfig> {
-    let mut c = match resumed {
-        Some(c) => c.clone(),
-        None => TrainConfig::recipe(match args.recipe {
-            Some(RecipeName::Tuned) => Recipe::Tuned,
-            Some(RecipeName::Seed) | None => Recipe::Seed,
-        }),
-    };
-    if let Some(r) = resumed {
-        refuse_contradictions(args, r)?;
-    }
-    if let Some(v) = args.epochs {
-        c.epochs = v;
-    }
-    if resumed.is_none() {
-        if let Some(v) = args.batch_size {
-            c.batch_size = v;
-        }
-        if let Some(v) = args.lr {
-            c.lr = v;
-        }
-        if let Some(v) = args.momentum {
-            c.momentum = v;
-        }
-        if let Some(v) = args.optimizer {
-            c.optimizer = v.into();
-        }
-        if let Some(v) = args.weight_decay {
-            c.weight_decay = v;
-        }
-        if let Some(v) = args.label_smoothing {
-            c.label_smoothing = v;
-        }
-        if let Some(v) = args.crop_probability {
-            c.crop_probability = v;
-        }
-        if let Some(v) = args.rotation {
-            c.max_degrees = v;
-        }
-        if let Some(v) = args.translate {
-            c.max_shift = v;
-        }
-        if args.nesterov {
-            if c.optimizer != OptimizerKind::Sgd {
-                bail!("--nesterov is a form of SGD momentum: it needs --optimizer sgd");
-            }
-            c.nesterov = true;
-        }
-        if args.step_size.is_some() || args.gamma.is_some() {
-            let (s, g) = match c.schedule {
-                Schedule::Step { step_size, gamma } => (step_size, gamma),
-                Schedule::OneCycle { .. } => (3, 0.9),
-            };
-            c.schedule = Schedule::Step {
-                step_size: args.step_size.unwrap_or(s),
-                gamma: args.gamma.unwrap_or(g),
-            };
-        }
-        if let Some(v) = args.seed {
-            c.seed = v;
-        }
-        c.train_limit = args.train_limit;
-        c.test_limit = args.test_limit;
-    }
-    if let Some(v) = args.threads {
-        c.threads = v;
-    }
-    if c.epochs == 0 {
-        bail!("--epochs must be at least 1");
-    }
-    if c.batch_size == 0 {
-        bail!("--batch-size must be at least 1");
-    }
-    if !(c.lr.is_finite() && c.lr > 0.0) {
-        bail!("--lr must be a finite number > 0, got {}", c.lr);
-    }
-    if !(0.0..1.0).contains(&c.momentum) {
-        bail!("--momentum must be in [0, 1), got {}", c.momentum);
-    }
-    if !(0.0..=1.0).contains(&c.crop_probability) {
-        bail!("--crop-probability must be in [0, 1], got {}", c.crop_probability);
-    }
-    if !(0.0..=180.0).contains(&c.max_degrees) {
-        bail!("--rotation must be in [0, 180] degrees, got {}", c.max_degrees);
-    }
-    if c.max_shift > 14 {
-        bail!(
-            "--translate must be at most 14 pixels (half the image), got {}",
-            c.max_shift
-        );
-    }
-    if !(0.0..1.0).contains(&c.label_smoothing) {
-        bail!("--label-smoothing must be in [0, 1), got {}", c.label_smoothing);
-    }
-    if !(c.weight_decay.is_finite() && c.weight_decay >= 0.0) {
-        bail!("--weight-decay must be a finite number ≥ 0, got {}", c.weight_decay);
-    }
-    if let Schedule::Step { step_size, gamma } = c.schedule
-        && (step_size == 0 || !(gamma > 0.0 && gamma <= 1.0))
-    {
-        bail!("--step-size must be ≥ 1 and --gamma in (0, 1]");
-    }
-    if c.threads == 0 {
-        bail!("--threads must be at least 1");
-    }
-    if c.train_limit == Some(0) || c.test_limit == Some(0) {
-        bail!("--train-limit and --test-limit must be at least 1");
-    }
-    Ok(c)
 }
 
 /// UTC time as YYYYMMDD-HHMMSS, for run directory names.
@@ -577,45 +398,6 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     );
     Ok(ExitCode::SUCCESS)
 }
-
-/// Set by the first Ctrl-C (SIGINT): training stops after the step under way.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-/// The first SIGINT asks training to stop; a second one ends the process at once. (Only an atomic swap,
-/// `write` and `_exit`: all safe in a signal handler.)
-extern "C" fn on_sigint(_: libc::c_int) {
-    if INTERRUPTED.swap(true, Ordering::SeqCst) {
-        const MESSAGE: &[u8] = b"\ninterrupted twice: exiting at once\n";
-        // SAFETY: `write` and `_exit` are async-signal-safe.
-        unsafe {
-            libc::write(2, MESSAGE.as_ptr().cast(), MESSAGE.len());
-            libc::_exit(130);
-        }
-    }
-}
-
-fn install_interrupt_handler() {
-    // SAFETY: the handler only touches an atomic and calls `_exit`.
-    unsafe {
-        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
-    }
-}
-
-/// Training stopped at the user's request.
-#[derive(Debug)]
-struct Interrupted {
-    epoch: usize,
-    batch: usize,
-    batches: usize,
-}
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "interrupted in epoch {} after step {}", self.epoch, self.batch)
-    }
-}
-
-impl std::error::Error for Interrupted {}
 
 fn log_line(r: &EpochRecord, epochs: usize) -> String {
     format!(
