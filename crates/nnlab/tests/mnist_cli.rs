@@ -171,11 +171,14 @@ fn bad_checkpoints_and_flags_give_one_clear_line() {
         "MNIST files are missing in {} (from --data-dir): train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz (each looked for as .gz and raw)",
         half.display()
     );
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
     for args in [
         vec!["mnist", "info", "--offline"],
         vec!["mnist", "train", "--offline", "--epochs", "1"],
     ] {
         nnlab()
+            .current_dir(&cwd)
             .args(&args)
             .arg("--data-dir")
             .arg(&half)
@@ -183,6 +186,11 @@ fn bad_checkpoints_and_flags_give_one_clear_line() {
             .code(2)
             .stderr(predicate::str::contains(named.as_str()));
     }
+    assert_eq!(
+        std::fs::read_dir(&cwd).unwrap().count(),
+        0,
+        "a failed train must leave no run folder"
+    );
     for (flag, value, message) in [
         ("--epochs", "0", "--epochs must be at least 1"),
         ("--batch-size", "0", "--batch-size must be at least 1"),

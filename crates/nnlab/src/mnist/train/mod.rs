@@ -252,6 +252,8 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         );
     }
     init_threads(config.threads)?;
+    // Everything that can fail on bad input happens before the run folder is made.
+    let mnist = args.data.load()?;
     let out = args
         .out
         .clone()
@@ -262,7 +264,6 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         serde_json::to_string_pretty(&config)?.as_bytes(),
     )?;
     write_atomic(&out.join("model.model"), spec.source.as_bytes())?;
-    let mnist = args.data.load()?;
     let params = spec.params();
     println!(
         "training model '{}' ({params} parameters): {:?} recipe, {} epochs, batch {}, {}, {:?}, seed {}, {} threads → {}",
