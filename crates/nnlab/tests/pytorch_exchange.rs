@@ -22,6 +22,8 @@ fn python(py: &Path, args: &[&str], paths: &[&Path]) -> serde_json::Value {
         .args(args)
         .args(paths)
         .env("MNIST_DIR", mnist_dir())
+        // Tests write nothing into the checkout, Python's bytecode cache included.
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
