@@ -138,14 +138,10 @@ impl MaxPool2d {
                     for oy in 0..oh {
                         for ox in 0..ow {
                             let at = a[oy * ow + ox] as usize;
-                            // Constant arithmetic for the common 2×2 stride-2 window.
-                            let (dy_, dx_) = if k == 2 && s == 2 {
-                                (at >> 1, at & 1)
-                            } else {
-                                (at / k, at % k)
-                            };
-                            let s = if k == 2 && s == 2 { 2 } else { s };
-                            dxp[(s * oy + dy_) * w + s * ox + dx_] += dyp[oy * ow + ox];
+                            // The winner's row and column in its window; shifts for the common 2×2 window
+                            // rather than a division by k.
+                            let (wy, wx) = if k == 2 { (at >> 1, at & 1) } else { (at / k, at % k) };
+                            dxp[(s * oy + wy) * w + s * ox + wx] += dyp[oy * ow + ox];
                         }
                     }
                 }

@@ -10,6 +10,7 @@ use nnlab_mnist::training::{BriefResult, EpochRecord, TrainConfig};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::curves::epoch_mesh;
 use crate::output::figure::{Figure, plot_err, save_figure};
 
 /// How the comparison is printed.
@@ -309,22 +310,7 @@ impl Figure for Overlay<'_> {
                 .y_label_area_size(64)
                 .build_cartesian_2d(1f64..epochs, (lo - pad)..(hi + pad))
                 .map_err(plot_err)?;
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .x_labels((epochs as usize).clamp(2, 10))
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_label_formatter(&|y| {
-                    if is_accuracy {
-                        format!("{y:.2}")
-                    } else {
-                        format!("{y:.3}")
-                    }
-                })
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 15))
-                .draw()
-                .map_err(plot_err)?;
+            epoch_mesh(&mut chart, epochs as usize, is_accuracy)?;
             for (i, run) in self.runs.iter().enumerate() {
                 let color = PALETTE[i % PALETTE.len()];
                 let points: Vec<(f64, f64)> = run

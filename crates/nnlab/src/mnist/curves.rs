@@ -3,9 +3,39 @@
 use anyhow::Result;
 use nnlab_mnist::training::EpochRecord;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use crate::output::figure::{Figure, plot_err};
+
+/// Draws the grid and axes of a per-epoch chart: epochs along x (at most 10 labels), accuracy in % with two
+/// decimals or a loss with three along y. Shared by every figure that plots metrics per epoch.
+pub fn epoch_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    epochs: usize,
+    is_accuracy: bool,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_labels(epochs.clamp(2, 10))
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| {
+            if is_accuracy {
+                format!("{y:.2}")
+            } else {
+                format!("{y:.3}")
+            }
+        })
+        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 15))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(())
+}
 
 /// The four training curves of a run.
 pub struct Curves<'a> {
@@ -55,22 +85,7 @@ impl Figure for Curves<'_> {
                 .y_label_area_size(64)
                 .build_cartesian_2d(1f64..last, (lo - pad)..(hi + pad))
                 .map_err(plot_err)?;
-            chart
-                .configure_mesh()
-                .x_desc("epoch")
-                .x_labels(self.records.len().clamp(2, 10))
-                .x_label_formatter(&|x| format!("{x:.0}"))
-                .y_label_formatter(&|y| {
-                    if is_accuracy {
-                        format!("{y:.2}")
-                    } else {
-                        format!("{y:.3}")
-                    }
-                })
-                .label_style(("sans-serif", 14))
-                .axis_desc_style(("sans-serif", 15))
-                .draw()
-                .map_err(plot_err)?;
+            epoch_mesh(&mut chart, self.records.len(), is_accuracy)?;
             if is_accuracy && name.starts_with("test") && lo - pad < 99.4 && hi + pad > 99.4 {
                 chart
                     .draw_series(LineSeries::new(

@@ -55,14 +55,6 @@ impl Geometry {
     }
 }
 
-/// The output columns `lo..hi` whose input column `ox + kx − pad` lies inside a row of width `w`
-/// (stride 1, dilation 1).
-fn valid_columns(w: usize, ow: usize, kx: usize, pad: usize) -> (usize, usize) {
-    let lo = pad.saturating_sub(kx);
-    let hi = (w + pad).saturating_sub(kx).min(ow);
-    (lo, hi.max(lo))
-}
-
 /// `im2col` for stride 1 and dilation 1, copying whole row segments: the hot path of most models.
 fn im2col_unit(x: &[f32], g: &Geometry, cols: &mut [f32]) {
     let Geometry {
@@ -80,7 +72,7 @@ fn im2col_unit(x: &[f32], g: &Geometry, cols: &mut [f32]) {
         for ky in 0..k {
             for kx in 0..k {
                 let row = &mut cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
-                let (lo, hi) = valid_columns(w, ow, kx, pad);
+                let (lo, hi) = g.valid(w, ow, kx);
                 for (oy, out) in row.chunks_exact_mut(ow).enumerate() {
                     let iy = oy + ky;
                     if iy < pad || iy >= h + pad {
@@ -119,7 +111,7 @@ fn col2im_unit(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
         for ky in 0..k {
             for kx in 0..k {
                 let row = &cols[((c * k + ky) * k + kx) * oh * ow..][..oh * ow];
-                let (lo, hi) = valid_columns(w, ow, kx, pad);
+                let (lo, hi) = g.valid(w, ow, kx);
                 for (oy, src) in row.chunks_exact(ow).enumerate() {
                     let iy = oy + ky;
                     if iy < pad || iy >= h + pad {
