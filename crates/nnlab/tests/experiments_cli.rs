@@ -361,6 +361,20 @@ fn each_augmentation_can_be_set_or_switched_off() {
         ),
         (&serde_json::json!(2), &serde_json::json!(0.0), &serde_json::json!(0.0))
     );
+    let report = dir.path().join("report");
+    nnlab()
+        .args(["mnist", "report"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&report)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains("| augmentation | centre crop + resize with p = 0, rotation ±0°, translation ±2 px |")
+            && md.contains("--crop-probability 0 --rotation 0 --translate 2"),
+        "{md}"
+    );
     nnlab()
         .args(["mnist", "train", "--translate", "20"])
         .assert()

@@ -189,8 +189,14 @@ pub fn run(args: ReportArgs) -> Result<()> {
         (
             "augmentation",
             format!(
-                "centre crop + resize with p = {}, rotation ±{}°",
-                c.crop_probability, c.max_degrees
+                "centre crop + resize with p = {}, rotation ±{}°{}",
+                c.crop_probability,
+                c.max_degrees,
+                if c.max_shift > 0 {
+                    format!(", translation ±{} px", c.max_shift)
+                } else {
+                    String::new()
+                }
             ),
         ),
         ("seed", c.seed.to_string()),
