@@ -134,6 +134,18 @@ fn briefs_are_judged_clause_by_clause_and_runs_compared() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("metrics.json: cannot read it"));
+    // MNIST missing: one line, and no report folder left behind.
+    let nowhere = dir.path().join("no-report");
+    nnlab()
+        .args(["mnist", "report", "--offline", "--data-dir"])
+        .arg(dir.path().join("no-data"))
+        .arg(&a)
+        .arg("--out")
+        .arg(&nowhere)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("MNIST files are missing"));
+    assert!(!nowhere.exists(), "a failed report must leave no folder");
 
     // A folder that is no run, and a brief that does not parse: one line each, exit 2.
     nnlab()

@@ -91,12 +91,13 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let mut ck = Checkpoint::load(&checkpoint, None)?;
     let spec = ck.model.spec().clone();
     let out = args.out.clone().unwrap_or_else(|| args.run.join("report"));
-    std::fs::create_dir_all(&out).with_context(|| format!("--out {}: cannot create the folder", out.display()))?;
     super::train::init_threads(args.threads)?;
     let test = Arc::new(match run.config.test_limit {
         Some(n) => args.data.load()?.test.take(n),
         None => args.data.load()?.test,
     });
+    // Everything that can fail on bad input happens before the folder is made.
+    std::fs::create_dir_all(&out).with_context(|| format!("--out {}: cannot create the folder", out.display()))?;
     let errors = test_errors(&mut ck.model, &test);
     let title = format!(
         "MNIST, model {}, {} recipe, seed {}",
