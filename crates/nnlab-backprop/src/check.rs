@@ -1,15 +1,17 @@
 //! Gradients derived three independent ways, side by side: the closed-form chain rule, the autograd
 //! engine, and central finite differences.
 
-use crate::mlp::Mlp;
+use crate::mlp::{Example, Mlp};
 use crate::network::Net222;
 
 /// Step for central differences: small enough for truncation error ~1e-12, large enough for rounding.
 pub const FINITE_DIFFERENCE_STEP: f64 = 1e-6;
 
-/// The three derivations of ∂E_total/∂w for every weight.
+/// The three derivations of ∂E_total/∂p for every parameter (the weights, then any biases).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradientComparison {
+    /// Parameter names, in the order of the vectors below (`w1`, …, then `b1`, …).
+    pub names: Vec<String>,
     /// E_total at the weights compared.
     pub loss: f64,
     /// The chain rule written out (the worksheet's formulas, or the delta rule for other shapes).
@@ -21,26 +23,39 @@ pub struct GradientComparison {
 }
 
 impl GradientComparison {
-    /// The worksheet's 2-2-2 network, with its hand-written chain-rule formulas as the closed form.
-    pub fn for_net222(net: &Net222) -> Self {
-        let mlp = Mlp::from_net222(net);
-        let (loss, autograd) = mlp.autograd_gradients(&net.inputs, &net.targets);
+    /// The worksheet's 2-2-2 network, with its hand-written chain-rule formulas as the closed form; with
+    /// `with_biases` the two shared biases are compared too.
+    pub fn for_net222(net: &Net222, with_biases: bool) -> Self {
+        let mlp = Mlp::from_net222(net, with_biases);
+        let example = [Example {
+            inputs: net.inputs.to_vec(),
+            targets: net.targets.to_vec(),
+        }];
+        let (loss, autograd) = mlp.autograd_gradients(&example);
+        let f = net.forward();
+        let mut closed_form = net.gradients(&f).to_vec();
+        if with_biases {
+            closed_form.extend(net.bias_gradients(&f));
+        }
         Self {
+            names: mlp.parameter_names(),
             loss,
-            closed_form: net.gradients(&net.forward()).to_vec(),
+            closed_form,
             autograd,
-            finite_difference: mlp.finite_difference_gradients(&net.inputs, &net.targets, FINITE_DIFFERENCE_STEP),
+            finite_difference: mlp.finite_difference_gradients(&example, FINITE_DIFFERENCE_STEP),
         }
     }
 
-    /// Any fully connected network, with the delta rule as the closed form.
-    pub fn for_mlp(mlp: &Mlp, inputs: &[f64], targets: &[f64]) -> Self {
-        let (loss, autograd) = mlp.autograd_gradients(inputs, targets);
+    /// Any fully connected network on one or several examples (the loss summed over them), with the delta
+    /// rule as the closed form.
+    pub fn for_mlp(mlp: &Mlp, examples: &[Example]) -> Self {
+        let (loss, autograd) = mlp.autograd_gradients(examples);
         Self {
+            names: mlp.parameter_names(),
             loss,
-            closed_form: mlp.backprop_gradients(inputs, targets),
+            closed_form: mlp.backprop_gradients(examples),
             autograd,
-            finite_difference: mlp.finite_difference_gradients(inputs, targets, FINITE_DIFFERENCE_STEP),
+            finite_difference: mlp.finite_difference_gradients(examples, FINITE_DIFFERENCE_STEP),
         }
     }
 
@@ -55,9 +70,9 @@ impl GradientComparison {
     }
 }
 
-/// Shorthand for [`GradientComparison::for_net222`].
+/// Shorthand for [`GradientComparison::for_net222`] on the worksheet's bias-free network.
 pub fn compare_gradients(net: &Net222) -> GradientComparison {
-    GradientComparison::for_net222(net)
+    GradientComparison::for_net222(net, false)
 }
 
 #[cfg(test)]
@@ -70,6 +85,15 @@ mod tests {
         let [ca, cf, af] = c.max_differences();
         assert!(ca < 1e-17, "{ca}");
         assert!(cf < 1e-10 && af < 1e-10, "{cf} {af}");
+    }
+
+    #[test]
+    fn all_three_agree_on_the_biases() {
+        let net = Net222::default().with_biases([0.35, 0.6]).unwrap();
+        let c = GradientComparison::for_net222(&net, true);
+        assert_eq!(c.names[8..], ["b1", "b2"]);
+        let [ca, cf, af] = c.max_differences();
+        assert!(ca < 1e-16 && cf < 1e-10 && af < 1e-10, "{ca} {cf} {af}");
     }
 
     #[test]

@@ -29,6 +29,21 @@ pub enum BackpropError {
         /// How many were given.
         got: usize,
     },
+    /// The number of biases fits neither one per layer nor one per unit.
+    #[error(
+        "biases: the network has {layers} layers and {units} units after the input; give {layers} values (one per layer) or {units} (one per unit), got {got}"
+    )]
+    BadBiasCount {
+        /// Layers after the input.
+        layers: usize,
+        /// Units after the input.
+        units: usize,
+        /// Values given.
+        got: usize,
+    },
+    /// Gradient descent over a dataset needs at least one example.
+    #[error("the dataset has no examples")]
+    NoExamples,
     /// Layer sizes describe no usable network.
     #[error("layers: {0}")]
     BadLayers(String),

@@ -43,38 +43,54 @@ fn step(symbol: &str, formula: &str, substituted: String, value: f64) -> Step {
 }
 
 /// Derives iteration 1 of `net`; every value equals the engine's (`Net222::forward`, `Net222::gradients`).
-pub fn derive(net: &Net222) -> Derivation {
+/// With `with_biases` each net input shows its bias and the gradients end with ∂E/∂b1 and ∂E/∂b2.
+pub fn derive(net: &Net222, with_biases: bool) -> Derivation {
     let f = net.forward();
     let g = net.gradients(&f);
     let [i1, i2] = net.inputs;
     let [t1, t2] = net.targets;
     let [w1, w2, w3, w4, w5, w6, w7, w8] = net.weights;
+    let [b1, b2] = net.biases;
+    // A net input `wa·xa + wb·xb`, with `+ b` when the network has biases.
+    let net_input = |symbol: &str, w: [(&str, f64); 2], x: [(&str, f64); 2], bias: (&str, f64), value: f64| {
+        let mut formula = format!("{}·{} + {}·{}", w[0].0, x[0].0, w[1].0, x[1].0);
+        let mut substituted = format!("{}·{} + {}·{}", n(w[0].1), n(x[0].1), n(w[1].1), n(x[1].1));
+        if with_biases {
+            formula.push_str(&format!(" + {}", bias.0));
+            substituted.push_str(&format!(" + {}", n(bias.1)));
+        }
+        step(symbol, &formula, substituted, value)
+    };
     let forward = vec![
-        step(
+        net_input(
             "h1",
-            "w1·i1 + w2·i2",
-            format!("{}·{} + {}·{}", n(w1), n(i1), n(w2), n(i2)),
+            [("w1", w1), ("w2", w2)],
+            [("i1", i1), ("i2", i2)],
+            ("b1", b1),
             f.h1,
         ),
         step("a_h1", "σ(h1) = 1/(1+e^-h1)", format!("σ({})", n(f.h1)), f.a_h1),
-        step(
+        net_input(
             "h2",
-            "w3·i1 + w4·i2",
-            format!("{}·{} + {}·{}", n(w3), n(i1), n(w4), n(i2)),
+            [("w3", w3), ("w4", w4)],
+            [("i1", i1), ("i2", i2)],
+            ("b1", b1),
             f.h2,
         ),
         step("a_h2", "σ(h2)", format!("σ({})", n(f.h2)), f.a_h2),
-        step(
+        net_input(
             "o1",
-            "w5·a_h1 + w6·a_h2",
-            format!("{}·{} + {}·{}", n(w5), n(f.a_h1), n(w6), n(f.a_h2)),
+            [("w5", w5), ("w6", w6)],
+            [("a_h1", f.a_h1), ("a_h2", f.a_h2)],
+            ("b2", b2),
             f.o1,
         ),
         step("a_o1", "σ(o1)", format!("σ({})", n(f.o1)), f.a_o1),
-        step(
+        net_input(
             "o2",
-            "w7·a_h1 + w8·a_h2",
-            format!("{}·{} + {}·{}", n(w7), n(f.a_h1), n(w8), n(f.a_h2)),
+            [("w7", w7), ("w8", w8)],
+            [("a_h1", f.a_h1), ("a_h2", f.a_h2)],
+            ("b2", b2),
             f.o2,
         ),
         step("a_o2", "σ(o2)", format!("σ({})", n(f.o2)), f.a_o2),
@@ -144,6 +160,36 @@ pub fn derive(net: &Net222) -> Derivation {
         hidden_grad(3, "h2", "δo1·w6 + δo2·w8", e_h2, s_h2, "i1", i1),
         hidden_grad(4, "h2", "δo1·w6 + δo2·w8", e_h2, s_h2, "i2", i2),
     ];
+    if with_biases {
+        let [d_h1, d_h2, _, _] = net.deltas(&f);
+        let [g_b1, g_b2] = net.bias_gradients(&f);
+        gradients.extend([
+            step(
+                "δh1",
+                "∂E/∂a_h1 · a_h1(1 − a_h1)",
+                format!("{} · {}", n(e_h1), n(s_h1)),
+                d_h1,
+            ),
+            step(
+                "δh2",
+                "∂E/∂a_h2 · a_h2(1 − a_h2)",
+                format!("{} · {}", n(e_h2), n(s_h2)),
+                d_h2,
+            ),
+            step(
+                "∂E/∂b2",
+                "δo1·∂o1/∂b2 + δo2·∂o2/∂b2 = δo1 + δo2 (b2 enters o1 and o2 with slope 1)",
+                format!("{} + {}", n(d_o1), n(d_o2)),
+                g_b2,
+            ),
+            step(
+                "∂E/∂b1",
+                "δh1·∂h1/∂b1 + δh2·∂h2/∂b1 = δh1 + δh2 (b1 enters h1 and h2 with slope 1)",
+                format!("{} + {}", n(d_h1), n(d_h2)),
+                g_b1,
+            ),
+        ]);
+    }
     // Pin each gradient step to the engine's value so the explanation can never drift from the table.
     for s in gradients.iter_mut() {
         if let Some(k) = s.symbol.strip_prefix("∂E/∂w").and_then(|k| k.parse::<usize>().ok()) {
@@ -165,12 +211,26 @@ mod tests {
     #[test]
     fn derivation_values_equal_the_engine() {
         let net = Net222::default();
-        let d = derive(&net);
+        let d = derive(&net, false);
         assert_eq!(d.forward[1].value, 0.5068745667645342);
         assert_eq!(d.loss[2].value, 0.014181377937891659);
         let w5 = d.gradients.iter().find(|s| s.symbol == "∂E/∂w5").unwrap();
         assert_eq!(w5.value, 0.01288081863162825);
         assert!(w5.formula.contains("a_o1(1 − a_o1)"));
         assert_eq!(d.gradients.iter().filter(|s| s.symbol.starts_with("∂E/∂w")).count(), 8);
+        assert!(!d.forward[0].formula.contains("b1"));
+    }
+
+    #[test]
+    fn biases_appear_in_net_inputs_and_get_their_own_chain_rule_lines() {
+        let net = Net222::default().with_biases([0.35, 0.6]).unwrap();
+        let d = derive(&net, true);
+        assert_eq!(d.forward[0].formula, "w1·i1 + w2·i2 + b1");
+        assert_eq!(d.forward[0].substituted, "0.15·0.05 + 0.2·0.1 + 0.35");
+        let f = net.forward();
+        let by = |sym: &str| d.gradients.iter().find(|s| s.symbol == sym).unwrap().value;
+        assert_eq!(by("∂E/∂b1"), net.bias_gradients(&f)[0]);
+        assert_eq!(by("∂E/∂b2"), net.bias_gradients(&f)[1]);
+        assert_eq!(d.forward[4].value, f.o1);
     }
 }

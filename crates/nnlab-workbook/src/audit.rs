@@ -8,6 +8,7 @@ use std::path::Path;
 
 use calamine::{Data, Range, Reader, Xlsx, open_workbook};
 use nnlab_backprop::sigmoid;
+use nnlab_backprop::table::{BiasColumns, columns as columns_with};
 
 use crate::error::WorkbookError;
 use crate::export::column_letter;
@@ -183,26 +184,30 @@ fn recompute(found: &RowValues, previous: Option<&RowValues>, eta: f64) -> Vec<(
                 put(w, pw - eta * pg, &mut expected, &mut known);
             }
         }
+        // A bias with a gradient column is learned like a weight; one without stays as it was.
+        for (b, g) in [("b1", "dE_db1"), ("b2", "dE_db2")] {
+            match (prev.get(b), prev.get(g)) {
+                (Some(pb), Some(pg)) => put(b, pb - eta * pg, &mut expected, &mut known),
+                (Some(pb), None) => put(b, *pb, &mut expected, &mut known),
+                _ => {}
+            }
+        }
     }
     let v = |known: &RowValues, n: &str| known.get(n).copied().unwrap_or(f64::NAN);
+    // A sheet without bias columns has no biases; one with them adds them to each net input.
+    let bias = |known: &RowValues, b: &str| known.get(b).copied().unwrap_or(0.0);
     let dot = |known: &RowValues, a: [&str; 4]| v(known, a[0]) * v(known, a[1]) + v(known, a[2]) * v(known, a[3]);
-    put("h1", dot(&known, ["i1", "w1", "i2", "w2"]), &mut expected, &mut known);
+    let h1 = dot(&known, ["i1", "w1", "i2", "w2"]) + bias(&known, "b1");
+    put("h1", h1, &mut expected, &mut known);
     put("a_h1", sigmoid(v(&known, "h1")), &mut expected, &mut known);
-    put("h2", dot(&known, ["i1", "w3", "i2", "w4"]), &mut expected, &mut known);
+    let h2 = dot(&known, ["i1", "w3", "i2", "w4"]) + bias(&known, "b1");
+    put("h2", h2, &mut expected, &mut known);
     put("a_h2", sigmoid(v(&known, "h2")), &mut expected, &mut known);
-    put(
-        "o1",
-        dot(&known, ["a_h1", "w5", "a_h2", "w6"]),
-        &mut expected,
-        &mut known,
-    );
+    let o1 = dot(&known, ["a_h1", "w5", "a_h2", "w6"]) + bias(&known, "b2");
+    put("o1", o1, &mut expected, &mut known);
     put("a_o1", sigmoid(v(&known, "o1")), &mut expected, &mut known);
-    put(
-        "o2",
-        dot(&known, ["a_h1", "w7", "a_h2", "w8"]),
-        &mut expected,
-        &mut known,
-    );
+    let o2 = dot(&known, ["a_h1", "w7", "a_h2", "w8"]) + bias(&known, "b2");
+    put("o2", o2, &mut expected, &mut known);
     put("a_o2", sigmoid(v(&known, "o2")), &mut expected, &mut known);
     put(
         "E1",
@@ -232,6 +237,8 @@ fn recompute(found: &RowValues, previous: Option<&RowValues>, eta: f64) -> Vec<(
         ("dE_dw6", d1 * a2),
         ("dE_dw7", d2 * a1),
         ("dE_dw8", d2 * a2),
+        ("dE_db1", back1 + back2),
+        ("dE_db2", d1 + d2),
     ] {
         put(name, value, &mut expected, &mut known);
     }
@@ -280,14 +287,13 @@ pub fn audit_workbook(path: &Path, tolerance: f64) -> Result<AuditReport, Workbo
             cell: address(header_row + 1, w1_col),
         });
     }
-    let computed: Vec<&'static str> = nnlab_backprop::table::COLUMNS
-        .iter()
-        .copied()
+    let computed: Vec<&'static str> = columns_with(BiasColumns::Learned)
+        .into_iter()
         .filter(|c| columns.contains_key(c) && !matches!(*c, "iter" | "t1" | "t2" | "i1" | "i2"))
         .collect();
     if let Some(missing) = computed
         .iter()
-        .find(|c| !c.starts_with('w') && !rows[0].1.contains_key(*c))
+        .find(|c| !c.starts_with('w') && !c.starts_with('b') && !rows[0].1.contains_key(*c))
     {
         let (col, _) = columns[missing];
         return Err(WorkbookError::NoData {
@@ -354,12 +360,16 @@ pub fn audit_workbook(path: &Path, tolerance: f64) -> Result<AuditReport, Workbo
         inputs: [first["i1"], first["i2"]],
         targets: [first["t1"], first["t2"]],
         weights: std::array::from_fn(|k| first[nnlab_backprop::WEIGHT_NAMES[k]]),
+        biases: [0, 1].map(|k| first.get(nnlab_backprop::BIAS_NAMES[k]).copied().unwrap_or(0.0)),
     };
+    let learn_biases = columns.contains_key("dE_db1") || columns.contains_key("dE_db2");
     let sweeps = sheets
         .iter()
         .enumerate()
         .filter(|(k, (_, range, _))| *k != main_index && find_header(range).is_none())
-        .filter_map(|(_, (name, range, formulas))| audit_sweep_sheet(name, range, formulas, &start, tolerance))
+        .filter_map(|(_, (name, range, formulas))| {
+            audit_sweep_sheet(name, range, formulas, &start, learn_biases, tolerance)
+        })
         .collect();
 
     Ok(AuditReport {

@@ -11,8 +11,8 @@ pub fn canonical(header: &str) -> Option<&'static str> {
         .filter(|c| !matches!(c, ' ' | '_' | '/' | '(' | ')' | '·' | '*' | '-' | ':' | '.' | '\u{a0}'))
         .collect();
     let key = key.replace("total", "tot").replace("etot", "etotal");
-    const NAMES: [&str; 32] = nnlab_backprop::table::COLUMNS;
-    let find = |name: &str| NAMES.iter().copied().find(|n| *n == name);
+    let names = nnlab_backprop::table::columns(nnlab_backprop::table::BiasColumns::Learned);
+    let find = |name: &str| names.iter().copied().find(|n| *n == name);
     if let Some(k) = key
         .strip_prefix("de")
         .or_else(|| key.strip_prefix("grad"))
@@ -22,9 +22,17 @@ pub fn canonical(header: &str) -> Option<&'static str> {
             .strip_prefix("etotal")
             .or_else(|| k.strip_prefix("total"))
             .unwrap_or(k);
-        let k = k.strip_prefix("dw").or_else(|| k.strip_prefix('w'));
-        if let Some(digit) = k.filter(|d| d.len() == 1 && ("1"..="8").contains(d)) {
+        let w = k.strip_prefix("dw").or_else(|| k.strip_prefix('w'));
+        if let Some(digit) = w.filter(|d| d.len() == 1 && ("1"..="8").contains(d)) {
             return find(&format!("dE_dw{digit}"));
+        }
+        let b = k
+            .strip_prefix("dbias")
+            .or_else(|| k.strip_prefix("db"))
+            .or_else(|| k.strip_prefix("bias"))
+            .or_else(|| k.strip_prefix('b'));
+        if let Some(digit) = b.filter(|d| matches!(*d, "1" | "2")) {
+            return find(&format!("dE_db{digit}"));
         }
     }
     match key.as_str() {
@@ -45,6 +53,8 @@ pub fn canonical(header: &str) -> Option<&'static str> {
         "ao1" | "outo1" | "so1" => Some("a_o1"),
         "ao2" | "outo2" | "so2" => Some("a_o2"),
         w if w.len() == 2 && w.starts_with('w') && ("1"..="8").contains(&&w[1..]) => find(w),
+        "b1" | "bias1" | "bh" | "bhidden" | "hiddenbias" => Some("b1"),
+        "b2" | "bias2" | "bo" | "boutput" | "outputbias" => Some("b2"),
         _ => None,
     }
 }
@@ -84,7 +94,15 @@ mod tests {
         ] {
             assert_eq!(canonical(h), Some(c), "{h}");
         }
-        for h in ["w9", "Forward Propogation", "", "dE_dw0"] {
+        for (h, c) in [
+            ("b1", "b1"),
+            ("Bias 2", "b2"),
+            ("∂E/∂b1", "dE_db1"),
+            ("dE_db2", "dE_db2"),
+        ] {
+            assert_eq!(canonical(h), Some(c), "{h}");
+        }
+        for h in ["w9", "Forward Propogation", "", "dE_dw0", "b3"] {
             assert_eq!(canonical(h), None, "{h}");
         }
         assert!(

@@ -2,7 +2,7 @@
 //! of E_total per iteration referring to them, and a native line chart.
 
 use nnlab_backprop::descend;
-use nnlab_backprop::table::column_index;
+use nnlab_backprop::table::{BiasColumns, columns};
 use rust_xlsxwriter::{Chart, ChartType, Format, Formula, Workbook};
 
 use crate::error::WorkbookError;
@@ -19,14 +19,24 @@ pub fn rate_sheet_name(lr: f64) -> String {
 pub(crate) fn write_sweep_sheet(workbook: &mut Workbook, options: &ExportOptions) -> Result<(), WorkbookError> {
     let mut curves = Vec::with_capacity(options.lrs.len());
     for &lr in &options.lrs {
-        let rows = descend(&options.net, lr, options.iterations)?;
+        let rows = descend(
+            &options.net,
+            lr,
+            options.iterations,
+            options.bias == BiasColumns::Learned,
+        )?;
         curves.push(rows.iter().map(|r| r.forward.e_total).collect::<Vec<_>>());
         let sheet = workbook.add_worksheet();
         sheet.set_name(rate_sheet_name(lr))?;
-        write_iteration_sheet(sheet, &rows, lr, options.cached_values, Some(MAIN_SHEET))?;
+        write_iteration_sheet(sheet, &rows, lr, options.cached_values, Some(MAIN_SHEET), options.bias)?;
     }
     let bold = Format::new().set_bold();
-    let e_col = column_letter(column_index("E_total").expect("known column"));
+    let e_col = column_letter(
+        columns(options.bias)
+            .iter()
+            .position(|c| *c == "E_total")
+            .expect("known column"),
+    );
     let sheet = workbook.add_worksheet();
     sheet.set_name(SWEEP_SHEET)?;
     sheet.write_string_with_format(0, 0, "iter", &bold)?;
@@ -129,6 +139,7 @@ pub(crate) fn audit_sweep_sheet(
     range: &calamine::Range<calamine::Data>,
     formulas: &calamine::Range<String>,
     start: &nnlab_backprop::Net222,
+    learn_biases: bool,
     tolerance: f64,
 ) -> Option<SweepAudit> {
     use crate::audit::{address, agrees, formula_text, number};
@@ -149,7 +160,7 @@ pub(crate) fn audit_sweep_sheet(
         findings: Vec::new(),
     };
     for (col, lr) in rates {
-        let Ok(curve) = descend(start, lr, max_iter) else {
+        let Ok(curve) = descend(start, lr, max_iter, learn_biases) else {
             continue;
         };
         let mut finding: Option<crate::Finding> = None;

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use nnlab_backprop::table::{COLUMNS, row_values};
-use nnlab_backprop::{Net222, descend};
+use nnlab_backprop::table::{BiasColumns, COLUMNS, columns, row_values, value};
+use nnlab_backprop::{Iteration, Net222, descend};
 use nnlab_workbook::{EtaSource, ExportOptions, WorkbookError, audit_workbook, export_workbook};
 use rust_xlsxwriter::Workbook;
 
@@ -45,22 +45,102 @@ fn finds_the_seed_sheets_wrong_hidden_unit_two_gradients_and_nothing_else() {
 fn nnlabs_own_export_passes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("export.xlsx");
-    let options = ExportOptions {
-        net: Net222::default(),
-        lr: 0.5,
-        iterations: 30,
-        lrs: vec![0.2, 1.0],
-        cached_values: true,
-    };
-    std::fs::write(&path, export_workbook(&options).unwrap()).unwrap();
-    let report = audit_workbook(&path, 1e-12).unwrap();
-    assert!(report.is_clean(), "{report:?}");
-    assert_eq!(
-        (report.sheet.as_str(), report.eta, report.iterations),
-        ("backprop", 0.5, 30)
-    );
-    assert_eq!(report.sweeps.len(), 1);
-    assert_eq!(report.sweeps[0].cells_checked, 60);
+    for (net, bias, computed) in [
+        (Net222::default(), BiasColumns::None, 27),
+        (
+            Net222::default().with_biases([0.35, 0.6]).unwrap(),
+            BiasColumns::Fixed,
+            29,
+        ),
+        (
+            Net222::default().with_biases([0.35, 0.6]).unwrap(),
+            BiasColumns::Learned,
+            31,
+        ),
+    ] {
+        let options = ExportOptions {
+            net,
+            bias,
+            lr: 0.5,
+            iterations: 30,
+            lrs: vec![0.2, 1.0],
+            cached_values: true,
+        };
+        std::fs::write(&path, export_workbook(&options).unwrap()).unwrap();
+        let report = audit_workbook(&path, 1e-12).unwrap();
+        assert!(report.is_clean(), "{bias:?}: {report:?}");
+        assert_eq!(
+            (report.sheet.as_str(), report.eta, report.iterations),
+            ("backprop", 0.5, 30)
+        );
+        assert_eq!(
+            report.columns_checked.len(),
+            computed,
+            "{bias:?}: {:?}",
+            report.columns_checked
+        );
+        assert_eq!(report.sweeps.len(), 1);
+        assert_eq!(report.sweeps[0].cells_checked, 60);
+        assert!(report.sweeps[0].findings.is_empty(), "{bias:?}");
+    }
+}
+
+/// A workbook with learned biases whose ∂E/∂b1 column forgets hidden unit 2's δ (the sheet's own numbers
+/// follow from that wrong formula, as a spreadsheet's would).
+#[test]
+fn a_wrong_bias_gradient_formula_is_found_where_it_is() {
+    let mut net = Net222::default().with_biases([0.35, 0.6]).unwrap();
+    let eta = 0.5;
+    let mut rows = Vec::new();
+    for iter in 1..=6 {
+        let forward = net.forward();
+        let gradients = net.gradients(&forward);
+        let [d_h1, _, d_o1, d_o2] = net.deltas(&forward);
+        let bias_gradients = [d_h1, d_o1 + d_o2];
+        rows.push(Iteration {
+            iter,
+            net,
+            forward,
+            gradients,
+            bias_gradients,
+        });
+        for (w, g) in net.weights.iter_mut().zip(gradients) {
+            *w -= eta * g;
+        }
+        for (b, g) in net.biases.iter_mut().zip(bias_gradients) {
+            *b -= eta * g;
+        }
+    }
+    let names = columns(BiasColumns::Learned);
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "η").unwrap();
+    ws.write_number(0, 1, eta).unwrap();
+    for (c, name) in names.iter().enumerate() {
+        let header = if *name == "dE_db1" { "∂E/∂b1" } else { name };
+        ws.write_string(2, c as u16, header).unwrap();
+    }
+    for (k, row) in rows.iter().enumerate() {
+        for (c, name) in names.iter().enumerate() {
+            ws.write_number(3 + k as u32, c as u16, value(row, name)).unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("broken-bias.xlsx");
+    wb.save(&path).unwrap();
+
+    let report = audit_workbook(&path, 1e-9).unwrap();
+    let wrong: Vec<(&str, &str, usize, usize)> = report
+        .findings
+        .iter()
+        .map(|f| (f.column.as_str(), f.cell.as_str(), f.iteration, f.wrong_rows))
+        .collect();
+    assert_eq!(wrong, [("dE_db1", "AI4", 1, 6)]);
+    let f = &report.findings[0];
+    assert_eq!(f.header, "∂E/∂b1");
+    let right = rows[0].net.bias_gradients(&rows[0].forward)[0];
+    assert_eq!(f.expected, right);
+    assert_eq!(f.found, rows[0].bias_gradients[0]);
 }
 
 /// What a spreadsheet holds when the cell (column, iteration) was typed over with `value`: every later
@@ -168,7 +248,7 @@ fn planted(dir: &std::path::Path, wrong: Option<(&str, usize, f64)>, eta_label: 
 
 #[test]
 fn the_simulated_spreadsheet_equals_the_engine_when_nothing_is_wrong() {
-    let rows = descend(&Net222::default(), 0.5, 5).unwrap();
+    let rows = descend(&Net222::default(), 0.5, 5, false).unwrap();
     for (sim, row) in spreadsheet_with_override(None).iter().zip(&rows) {
         assert_eq!(sim, &row_values(row));
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
-use nnlab_backprop::table::{COLUMNS, row_values};
+use nnlab_backprop::table::{BiasColumns, columns, value};
 use nnlab_backprop::{Net222, descend, sweep};
 use nnlab_workbook::{ExportOptions, audit_workbook, export_workbook};
 
@@ -59,12 +59,14 @@ fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-300)
 }
 
-#[test]
-fn libreoffice_recalculation_matches_the_engine() {
+/// Exports `net` with `bias` columns without cached values, recalculates it in LibreOffice and compares
+/// every cell of the main sheet and the sweep sheet with the engine.
+fn recalculated_export_matches_the_engine(net: Net222, bias: BiasColumns) {
     let dir = tempfile::tempdir().unwrap();
-    let net = Net222::new([0.05, 0.1], [0.01, 0.99], [-0.4, 0.2, 0.25, 0.3, 0.4, -0.45, 0.5, 0.55]).unwrap();
+    let learn = bias == BiasColumns::Learned;
     let options = ExportOptions {
         net,
+        bias,
         lr: 0.7,
         iterations: 40,
         lrs: vec![0.1, 0.5, 2.0],
@@ -76,24 +78,25 @@ fn libreoffice_recalculation_matches_the_engine() {
 
     let mut wb: Xlsx<_> = open_workbook(&output).unwrap();
     let main = wb.worksheet_range("backprop").unwrap();
-    let rows = descend(&net, 0.7, 40).unwrap();
+    let rows = descend(&net, 0.7, 40, learn).unwrap();
+    let names = columns(bias);
     let mut compared = 0;
     for (k, row) in rows.iter().enumerate() {
-        for (col, expected) in row_values(row).iter().enumerate() {
+        for (col, name) in names.iter().enumerate() {
+            let expected = value(row, name);
             let found = number(main.get_value((5 + k as u32, col as u32)));
             assert!(
-                close(*expected, found),
-                "{} at iteration {}: engine {expected}, LibreOffice {found}",
-                COLUMNS[col],
+                close(expected, found),
+                "{name} at iteration {}: engine {expected}, LibreOffice {found}",
                 k + 1
             );
             compared += 1;
         }
     }
-    assert_eq!(compared, 40 * 32);
+    assert_eq!(compared, 40 * names.len());
 
     let sweep_sheet = wb.worksheet_range("lr_sweep").unwrap();
-    let curves = sweep(&net, &options.lrs, 40).unwrap();
+    let curves = sweep(&net, &options.lrs, 40, learn).unwrap();
     for (r, curve) in curves.iter().enumerate() {
         for (i, expected) in curve.iter().enumerate() {
             let found = number(sweep_sheet.get_value((1 + i as u32, 1 + r as u32)));
@@ -108,4 +111,19 @@ fn libreoffice_recalculation_matches_the_engine() {
 
     let report = audit_workbook(&output, 1e-9).unwrap();
     assert!(report.is_clean(), "{report:?}");
+}
+
+fn test_net() -> Net222 {
+    Net222::new([0.05, 0.1], [0.01, 0.99], [-0.4, 0.2, 0.25, 0.3, 0.4, -0.45, 0.5, 0.55]).unwrap()
+}
+
+#[test]
+fn libreoffice_recalculation_matches_the_engine() {
+    recalculated_export_matches_the_engine(test_net(), BiasColumns::None);
+}
+
+#[test]
+fn libreoffice_recalculation_matches_the_engine_with_learned_biases() {
+    let net = test_net().with_biases([0.35, -0.6]).unwrap();
+    recalculated_export_matches_the_engine(net, BiasColumns::Learned);
 }

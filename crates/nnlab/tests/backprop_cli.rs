@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use assert_cmd::Command;
-use nnlab_backprop::{Mlp, Net222, descend};
+use nnlab_backprop::{Example, Mlp, Net222, descend};
 use predicates::prelude::*;
 
 fn nnlab() -> Command {
@@ -72,7 +72,11 @@ fn table_agrees_with_autograd_to_1e_12_on_several_configurations() {
                 std::array::from_fn(|k| row[[5, 6, 7, 8, 13, 14, 15, 16][k]]),
             )
             .unwrap();
-            let (loss, grads) = Mlp::from_net222(&net).autograd_gradients(&net.inputs, &net.targets);
+            let example = [Example {
+                inputs: net.inputs.to_vec(),
+                targets: net.targets.to_vec(),
+            }];
+            let (loss, grads) = Mlp::from_net222(&net, false).autograd_gradients(&example);
             assert!((loss - row[23]).abs() <= 1e-12 * loss.abs());
             for k in 0..8 {
                 assert!(
@@ -92,6 +96,7 @@ fn table_agrees_with_autograd_to_1e_12_on_several_configurations() {
             .unwrap(),
             lr,
             rows.len(),
+            false,
         )
         .unwrap();
         assert_eq!(engine.last().unwrap().forward.e_total, rows.last().unwrap()[23]);
@@ -234,7 +239,7 @@ fn bad_input_gives_one_clear_line_and_exit_2() {
         (&["table", "--lr", "-1"], "must be a finite number > 0"),
         (&["table", "--iterations", "0"], "must be at least 1"),
         (
-            &["explain", "--layers", "2,3,2"],
+            &["export-xlsx", "x.xlsx", "--layers", "2,3,2"],
             "--layers: this command works on the 2-2-2 worksheet network only",
         ),
     ];

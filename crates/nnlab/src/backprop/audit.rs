@@ -64,6 +64,12 @@ fn print_text(file: &std::path::Path, r: &AuditReport) {
         r.cells_checked,
         r.columns_checked.len()
     );
+    let has = |c: &str| r.columns_checked.iter().any(|x| x == c);
+    match (has("b1") || has("b2"), has("dE_db1") || has("dE_db2")) {
+        (true, true) => println!("  biases: learned (b ← b − η·∂E/∂b; ∂E/∂b1, ∂E/∂b2 checked as δh1 + δh2, δo1 + δo2)"),
+        (true, false) => println!("  biases: fixed (each net input includes its layer's bias)"),
+        _ => {}
+    }
     if r.findings.is_empty() {
         println!("  ✓ every computed cell is right");
     }

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use nnlab_backprop::{Net222, WEIGHT_NAMES};
+use nnlab_backprop::table::BiasColumns;
+use nnlab_backprop::{BIAS_NAMES, Net222, WEIGHT_NAMES};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -21,10 +22,22 @@ pub struct DiagramArgs {
     out: PathBuf,
 }
 
-struct Diagram(Net222);
+/// The network and whether to draw its biases.
+struct Diagram {
+    net: Net222,
+    biases: bool,
+}
 
 const W: i32 = 1000;
 const H: i32 = 620;
+/// Extra height below the units for the bias nodes.
+const BIAS_BAND: i32 = 120;
+
+impl Diagram {
+    fn height(&self) -> i32 {
+        if self.biases { H + BIAS_BAND } else { H }
+    }
+}
 
 fn node_position(layer: usize, unit: usize) -> (i32, i32) {
     (170 + layer as i32 * 330, 210 + unit as i32 * 260)
@@ -35,7 +48,7 @@ impl Figure for Diagram {
     where
         DB::ErrorType: 'static,
     {
-        let net = &self.0;
+        let net = &self.net;
         let f = net.forward();
         root.fill(&WHITE).map_err(plot_err)?;
         root.draw(&Text::new(
@@ -44,6 +57,38 @@ impl Figure for Diagram {
             centred(24, BLACK),
         ))
         .map_err(plot_err)?;
+        if self.biases {
+            // One bias node per layer, below and between the layers, feeding each of the layer's units.
+            let grey = RGBColor(120, 120, 120);
+            for (k, name) in BIAS_NAMES.iter().enumerate() {
+                let layer = k + 1;
+                // Left of the layer's column, so its edges pass beside the units' value labels.
+                let node = (node_position(layer, 0).0 - 105, H + 20);
+                for unit in 0..2 {
+                    root.draw(&PathElement::new(
+                        [node, node_position(layer, unit)],
+                        grey.stroke_width(2),
+                    ))
+                    .map_err(plot_err)?;
+                }
+                root.draw(&Rectangle::new(
+                    [(node.0 - 70, node.1 - 22), (node.0 + 70, node.1 + 22)],
+                    RGBColor(245, 245, 245).filled(),
+                ))
+                .map_err(plot_err)?;
+                root.draw(&Rectangle::new(
+                    [(node.0 - 70, node.1 - 22), (node.0 + 70, node.1 + 22)],
+                    grey.stroke_width(2),
+                ))
+                .map_err(plot_err)?;
+                root.draw(&Text::new(
+                    format!("{name} = {}", net.biases[k]),
+                    node,
+                    centred(19, BLACK),
+                ))
+                .map_err(plot_err)?;
+            }
+        }
         // Edges in worksheet order: (from layer, from unit) → (to unit); w1..w8.
         let edges = [
             (0, 0, 0),
@@ -113,6 +158,16 @@ impl Figure for Diagram {
                     c.1 + 62
                 };
                 for (line_no, line) in lines.iter().enumerate() {
+                    if self.biases {
+                        // The bias edges run behind the labels; a white box keeps each label readable.
+                        let half = 5 * line.chars().count() as i32;
+                        let y = first_y + 24 * line_no as i32;
+                        root.draw(&Rectangle::new(
+                            [(c.0 - half, y - 11), (c.0 + half, y + 11)],
+                            WHITE.filled(),
+                        ))
+                        .map_err(plot_err)?;
+                    }
                     root.draw(&Text::new(
                         line.to_string(),
                         (c.0, first_y + 24 * line_no as i32),
@@ -132,7 +187,7 @@ impl Figure for Diagram {
         }
         root.draw(&Text::new(
             format!("E_total = ½(t1 − a_o1)² + ½(t2 − a_o2)² = {:.9}", f.e_total),
-            (W / 2, H - 30),
+            (W / 2, self.height() - 30),
             centred(20, BLACK),
         ))
         .map_err(plot_err)?;
@@ -143,8 +198,12 @@ impl Figure for Diagram {
 /// Runs `nnlab backprop diagram`.
 pub fn run(args: DiagramArgs) -> Result<()> {
     check_image_path(&args.out, "--out")?;
-    let net = args.net.net222()?;
-    save_figure(&args.out, (W as u32, H as u32), &Diagram(net))?;
+    let ws = args.net.worksheet()?;
+    let diagram = Diagram {
+        net: ws.net,
+        biases: ws.bias != BiasColumns::None,
+    };
+    save_figure(&args.out, (W as u32, diagram.height() as u32), &diagram)?;
     println!("wrote {}", args.out.display());
     Ok(())
 }

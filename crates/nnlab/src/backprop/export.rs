@@ -32,8 +32,10 @@ pub fn run(args: ExportArgs) -> Result<()> {
     if !args.file.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
         bail!("{}: the workbook's name must end in .xlsx", args.file.display());
     }
+    let ws = args.net.worksheet()?;
     let options = ExportOptions {
-        net: args.net.net222()?,
+        net: ws.net,
+        bias: ws.bias,
         lr: args.lr,
         iterations: args.iterations,
         lrs: args.lrs.0.clone(),

@@ -37,13 +37,33 @@ pub fn run(args: SweepArgs) -> Result<()> {
         check_image_path(p, "--plot")?;
     }
     let lrs = &args.lrs.0;
-    let curves = match args.net.network()? {
-        Network::Worksheet(net) => sweep(&net, lrs, args.iterations)?,
-        Network::Layers { mlp, inputs, targets } => lrs
+    let network = args.net.network()?;
+    let title = match &network {
+        Network::Worksheet(_) => "2-2-2 network".to_string(),
+        Network::Layers { mlp, examples, .. } => {
+            let shape: Vec<String> = mlp.layers().iter().map(|l| l.to_string()).collect();
+            let examples = match examples.len() {
+                1 => String::new(),
+                n => format!(", {n} examples"),
+            };
+            format!(
+                "{} {} network{examples}",
+                shape.join("-"),
+                format!("{:?}", mlp.activation()).to_lowercase()
+            )
+        }
+    };
+    let curves = match network {
+        Network::Worksheet(ws) => sweep(&ws.net, lrs, args.iterations, ws.learn_biases())?,
+        Network::Layers {
+            mlp,
+            examples,
+            learn_biases,
+        } => lrs
             .iter()
             .map(|&lr| {
                 Ok(mlp
-                    .descend(&inputs, &targets, lr, args.iterations)?
+                    .descend(&examples, lr, args.iterations, learn_biases)?
                     .iter()
                     .map(|r| r.e_total)
                     .collect())
@@ -67,7 +87,15 @@ pub fn run(args: SweepArgs) -> Result<()> {
         None => {}
     }
     if let Some(path) = &args.plot {
-        save_figure(path, (1000, 640), &plot::SweepPlot { lrs, curves: &curves })?;
+        save_figure(
+            path,
+            (1000, 640),
+            &plot::SweepPlot {
+                lrs,
+                curves: &curves,
+                network: title,
+            },
+        )?;
         println!("wrote {}", path.display());
     }
     if args.csv.is_some() || args.plot.is_some() {

@@ -2,10 +2,10 @@
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use nnlab_backprop::table::{COLUMNS, row_values};
-use nnlab_backprop::{WEIGHT_NAMES, descend};
+use nnlab_backprop::table::{BiasColumns, columns, value};
+use nnlab_backprop::{BIAS_NAMES, Example, Mlp, WEIGHT_NAMES, descend};
 
-use super::net_args::{NetArgs, Network, parse_iterations, parse_lr};
+use super::net_args::{NetArgs, Network, Worksheet, parse_iterations, parse_lr};
 
 /// How the table is printed.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -44,34 +44,63 @@ pub struct Grid {
     pub pretty_columns: Vec<usize>,
 }
 
-fn worksheet_grid(args: &TableArgs, net: &nnlab_backprop::Net222) -> Result<Grid> {
-    let rows = descend(net, args.lr, args.iterations)?;
-    let pick = ["iter", "E_total", "a_o1", "a_o2"].into_iter().chain(WEIGHT_NAMES);
+fn worksheet_grid(args: &TableArgs, ws: &Worksheet) -> Result<Grid> {
+    let rows = descend(&ws.net, args.lr, args.iterations, ws.learn_biases())?;
+    let names = columns(ws.bias);
+    let biases = if ws.bias == BiasColumns::None {
+        &[][..]
+    } else {
+        &BIAS_NAMES[..]
+    };
+    let pick = ["iter", "E_total", "a_o1", "a_o2"]
+        .into_iter()
+        .chain(WEIGHT_NAMES)
+        .chain(biases.iter().copied());
     Ok(Grid {
-        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
-        rows: rows.iter().map(|r| row_values(r).to_vec()).collect(),
+        columns: names.iter().map(|c| c.to_string()).collect(),
+        rows: rows
+            .iter()
+            .map(|r| names.iter().map(|name| value(r, name)).collect())
+            .collect(),
         pretty_columns: pick
-            .map(|c| COLUMNS.iter().position(|x| *x == c).expect("known column"))
+            .map(|c| names.iter().position(|x| *x == c).expect("known column"))
             .collect(),
     })
 }
 
-fn layers_grid(args: &TableArgs, mlp: &nnlab_backprop::Mlp, inputs: &[f64], targets: &[f64]) -> Result<Grid> {
-    let rows = mlp.descend(inputs, targets, args.lr, args.iterations)?;
-    let n_out = targets.len();
+/// Columns of a general network's table: iter, E_total, the outputs (per example when there are several:
+/// `ex2_a_out1` is example 2's first output), weights, biases, then the gradients of both.
+fn layers_grid(args: &TableArgs, mlp: &Mlp, examples: &[Example], learn_biases: bool) -> Result<Grid> {
+    let rows = mlp.descend(examples, args.lr, args.iterations, learn_biases)?;
+    let n_out = examples[0].targets.len();
     let n_w = mlp.weights().len();
+    let bias_names = mlp.bias_names();
     let mut columns = vec!["iter".to_string(), "E_total".to_string()];
-    columns.extend((1..=n_out).map(|k| format!("a_out{k}")));
+    if examples.len() == 1 {
+        columns.extend((1..=n_out).map(|k| format!("a_out{k}")));
+    } else {
+        for e in 1..=examples.len() {
+            columns.extend((1..=n_out).map(|k| format!("ex{e}_a_out{k}")));
+        }
+    }
     columns.extend((1..=n_w).map(|k| format!("w{k}")));
+    columns.extend(bias_names.iter().cloned());
+    let pretty_columns = (0..columns.len()).collect();
     columns.extend((1..=n_w).map(|k| format!("dE_dw{k}")));
-    let pretty_columns = (0..2 + n_out + n_w).collect();
+    if learn_biases {
+        columns.extend(bias_names.iter().map(|b| format!("dE_d{b}")));
+    }
     let rows = rows
         .iter()
         .map(|r| {
             let mut v = vec![r.iter as f64, r.e_total];
-            v.extend(&r.outputs);
+            v.extend(r.outputs.iter().flatten());
             v.extend(&r.weights);
+            v.extend(&r.biases);
             v.extend(&r.gradients);
+            if learn_biases {
+                v.extend(&r.bias_gradients);
+            }
             v
         })
         .collect();
@@ -147,8 +176,12 @@ fn print_pretty(grid: &Grid) {
 /// Runs `nnlab backprop table`.
 pub fn run(args: TableArgs) -> Result<()> {
     let grid = match args.net.network()? {
-        Network::Worksheet(net) => worksheet_grid(&args, &net)?,
-        Network::Layers { mlp, inputs, targets } => layers_grid(&args, &mlp, &inputs, &targets)?,
+        Network::Worksheet(ws) => worksheet_grid(&args, &ws)?,
+        Network::Layers {
+            mlp,
+            examples,
+            learn_biases,
+        } => layers_grid(&args, &mlp, &examples, learn_biases)?,
     };
     match args.format {
         Format::Pretty => print_pretty(&grid),

@@ -12,6 +12,8 @@ pub struct SweepPlot<'a> {
     pub lrs: &'a [f64],
     /// One curve per rate.
     pub curves: &'a [Vec<f64>],
+    /// The network in words, for the title (`2-2-2 network`, `2-2-1 sigmoid network, 4 examples`).
+    pub network: String,
 }
 
 impl Figure for SweepPlot<'_> {
@@ -24,7 +26,7 @@ impl Figure for SweepPlot<'_> {
         let y_max = self.curves.iter().flatten().copied().fold(0.0, f64::max) * 1.05;
         let mut chart = ChartBuilder::on(root)
             .caption(
-                "Learning-rate study: E_total per iteration (2-2-2 network)",
+                format!("Learning-rate study: E_total per iteration ({})", self.network),
                 ("sans-serif", 26),
             )
             .margin(20)
