@@ -1,4 +1,4 @@
-//! The command tree: `nnlab backprop …` and `nnlab mnist …`.
+//! The command tree: `nnlab backprop …`, `nnlab mnist …` and `nnlab serve`.
 
 use std::process::ExitCode;
 
@@ -23,6 +23,8 @@ enum Command {
     /// The MNIST CNN: download, info, summary, train, bench.
     #[command(subcommand)]
     Mnist(MnistCommand),
+    /// A local web app: the backprop playground, draw a digit, and the training runs (live), with a JSON API.
+    Serve(crate::serve::ServeArgs),
 }
 
 /// Runs the chosen command; `Ok` carries the exit code (audit uses 1 for "something is wrong").
@@ -30,5 +32,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Backprop(cmd) => crate::backprop::run(cmd),
         Command::Mnist(cmd) => crate::mnist::run(cmd),
+        Command::Serve(args) => crate::serve::run(args).map(|()| ExitCode::SUCCESS),
     }
 }

@@ -5,6 +5,7 @@ mod backprop;
 mod cli;
 mod mnist;
 mod output;
+mod serve;
 
 use std::process::ExitCode;
 

@@ -1,7 +1,7 @@
 //! `nnlab mnist …`: the data, the CNN, training and benchmarks.
 
 mod bench;
-mod compare;
+pub mod compare;
 mod confusion;
 mod curves;
 mod data_args;

@@ -2,6 +2,7 @@
 //! refused above a limit before any pixel is decoded, and the decoder's allocations are capped, so no
 //! file (a 400-megapixel PNG is a 438 kB file) can make nnlab allocate more than a few hundred MB.
 
+use std::io::{BufRead, Cursor, Seek};
 use std::path::Path;
 
 use image::{DynamicImage, ImageReader, Limits};
@@ -20,7 +21,29 @@ pub fn decode_bounded(path: &Path, max_side: u32) -> Result<DynamicImage, String
             .with_guessed_format()
             .map_err(|e| format!("cannot read the image: {e}"))
     };
-    let (w, h) = open()?
+    decode_with(open, max_side)
+}
+
+/// Decodes an image held in memory (an upload), with the same limits as [`decode_bounded`].
+pub fn decode_bounded_bytes(bytes: &[u8], max_side: u32) -> Result<DynamicImage, String> {
+    let open = || {
+        ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| format!("cannot read the image: {e}"))
+    };
+    decode_with(open, max_side)
+}
+
+/// Reads the header through one reader, then decodes through a second one with the limits set.
+fn decode_with<R: BufRead + Seek>(
+    open: impl Fn() -> Result<ImageReader<R>, String>,
+    max_side: u32,
+) -> Result<DynamicImage, String> {
+    let reader = open()?;
+    if reader.format().is_none() {
+        return Err("cannot read the image: not a PNG or JPEG file".into());
+    }
+    let (w, h) = reader
         .into_dimensions()
         .map_err(|e| format!("cannot read the image: {e}"))?;
     if w > max_side || h > max_side {

@@ -17,10 +17,12 @@ use super::curves::Curves;
 use super::data_args::DataArgs;
 use super::interrupt::{INTERRUPTED, Interrupted, install_interrupt_handler};
 
+mod progress_file;
 mod recipe_flags;
 use super::model_args::ModelArg;
 use crate::output::figure::save_figure;
 use crate::output::write_atomic;
+use progress_file::ProgressFile;
 use recipe_flags::config_from;
 
 /// The recipes `--recipe` offers.
@@ -288,6 +290,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     // The newest complete checkpoint of this run, to name in the resume command: (file, epoch).
     let mut last_saved: Option<(PathBuf, usize)> = args.resume.clone().zip(resume.as_ref().map(|c| c.epoch));
     install_interrupt_handler();
+    let mut progress = ProgressFile::new(&out, config.epochs);
     let result = train(&config, &spec, &mnist, resume, &mut |event| -> Result<()> {
         match event {
             TrainEvent::EpochStart { epoch, batches } => {
@@ -305,6 +308,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
                     }
                     .into());
                 }
+                progress.step(&p)?;
                 bar.set_position(p.batch as u64);
                 bar.set_message(format!(
                     "loss {:.4} acc {:.2}% {:.0} img/s",
@@ -354,6 +358,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
                     .map_or(Ok(Vec::new()), |(f, _)| Checkpoint::load(f, None).map(|c| c.records))?;
                 let verdict = brief.judge(&records, &spec, config.epochs);
                 write_outputs(&out, &records, &config, (params, &verdict), Some(&stopped))?;
+                progress.end("interrupted")?;
                 eprintln!(
                     "interrupted in epoch {} after step {} of {}; {}",
                     i.epoch,
@@ -378,6 +383,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         });
         let verdict = brief.judge(&final_state.records, &spec, config.epochs);
         write_outputs(&out, &final_state.records, &config, (params, &verdict), Some(&stopped))?;
+        progress.end("diverged")?;
         let kept = match &last_saved {
             Some((file, e)) => format!("{} keeps epoch {e}, the last finite state", file.display()),
             None => "no checkpoint was written (no epoch had finished)".to_string(),
@@ -389,12 +395,13 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(3));
     }
+    progress.end("finished")?;
     report(
         &brief.judge(&final_state.records, &spec, config.epochs),
         brief.name.as_deref(),
     );
     println!(
-        "wrote {}/{{config.json, model.model, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors}}",
+        "wrote {}/{{config.json, model.model, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors, progress.json}}",
         out.display()
     );
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's screenshots of nnlab serve: runs the browser test (crates/nnlab/tests/serve_browser.rs)
+# against existing runs and saves each page it checks as docs/img/serve-{draw,playground,runs}.png.
+#
+# Usage: bench/screenshots.sh [--runs DIR]   (default runs/, e.g. from bench/train.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=runs
+if [[ "${1:-}" == "--runs" ]]; then runs="${2:?--runs needs a folder}"; fi
+export MNIST_DIR="${MNIST_DIR:-../shared/mnist}"
+NNLAB_SERVE_RUNS="$(realpath "$runs")" NNLAB_SCREENSHOTS="$(realpath docs/img)" \
+    cargo test --quiet -p nnlab --test serve_browser -- --nocapture 2>&1 | grep -E "wrote|test result"

@@ -1,0 +1,79 @@
+//! The pages and their scripts, built into the binary (no CDN, nothing fetched at run time). Each page is
+//! its body inside one shared layout.
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::ApiError;
+
+const LAYOUT: &str = include_str!("../../web/layout.html");
+
+/// (file name, content type, content) of every asset.
+const ASSETS: [(&str, &str, &str); 5] = [
+    ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
+    (
+        "chart.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/chart.js"),
+    ),
+    (
+        "playground.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/playground.js"),
+    ),
+    (
+        "draw.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/draw.js"),
+    ),
+    (
+        "runs.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../web/runs.js"),
+    ),
+];
+
+/// A page: the layout with its title, body and script.
+fn page(title: &str, body: &str, script: Option<&str>) -> Html<String> {
+    let script = script.map_or(String::new(), |s| format!(r#"<script src="/assets/{s}"></script>"#));
+    Html(
+        LAYOUT
+            .replace("{{title}}", title)
+            .replace("{{body}}", body)
+            .replace("{{script}}", &script),
+    )
+}
+
+/// `/`: what the app has, with links.
+pub async fn index() -> Html<String> {
+    page("nnlab", include_str!("../../web/index.html"), None)
+}
+
+/// `/playground`: the 2-2-2 network, live.
+pub async fn playground() -> Html<String> {
+    page(
+        "Backprop playground",
+        include_str!("../../web/playground.html"),
+        Some("playground.js"),
+    )
+}
+
+/// `/draw`: draw a digit, see the model's answer.
+pub async fn draw() -> Html<String> {
+    page("Draw a digit", include_str!("../../web/draw.html"), Some("draw.js"))
+}
+
+/// `/runs`: the training runs and their curves.
+pub async fn runs() -> Html<String> {
+    page("Training runs", include_str!("../../web/runs.html"), Some("runs.js"))
+}
+
+/// `/assets/{file}`.
+pub async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+    let (_, content_type, body) = ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == file)
+        .ok_or_else(|| ApiError::not_found(format!("/assets/{file}: no such asset")))?;
+    Ok(([(header::CONTENT_TYPE, *content_type)], *body).into_response())
+}

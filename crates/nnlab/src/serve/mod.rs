@@ -1,0 +1,115 @@
+//! `nnlab serve`: a local web app over the same engines as the CLI — the backprop playground, draw a
+//! digit, and the training runs (live while they train) — with its JSON API. Every page and script is
+//! built into the binary; nothing is fetched from the network.
+
+mod api_error;
+mod assets;
+mod backprop_api;
+mod predict_api;
+mod runs_api;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use clap::Args;
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub use api_error::ApiError;
+use state::AppState;
+
+/// Largest request body accepted (a bigger one gets 413).
+pub const MAX_BODY_BYTES: usize = 8 << 20;
+
+/// Arguments of `nnlab serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. The default binds loopback only; anything else is reachable from other
+    /// machines, and the server has no authentication.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Folder of training runs (each written by `nnlab mnist train --out`).
+    #[arg(long, default_value = "runs", value_name = "DIR")]
+    runs: PathBuf,
+    /// A checkpoint for the draw page and /api/predict, besides those of the runs.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+}
+
+/// Every route of the app: the pages, their assets and the JSON API.
+pub fn router(state: Arc<AppState>) -> Router {
+    let routes = Router::new();
+    // Debug builds (the tests') have a route that panics, to show a panic answers 500 and the server goes on.
+    #[cfg(debug_assertions)]
+    let routes = routes.route("/api/_panic", get(deliberate_panic));
+    routes
+        .route("/", get(assets::index))
+        .route("/playground", get(assets::playground))
+        .route("/draw", get(assets::draw))
+        .route("/runs", get(assets::runs))
+        .route("/assets/{file}", get(assets::asset))
+        .route("/api/backprop", get(backprop_api::table))
+        .route("/api/backprop/sweep", get(backprop_api::sweep))
+        .route("/api/backprop.csv", get(backprop_api::csv))
+        .route("/api/backprop.xlsx", get(backprop_api::xlsx))
+        .route("/api/checkpoints", get(predict_api::checkpoints))
+        .route("/api/predict", post(predict_api::predict))
+        .route("/api/runs", get(runs_api::list))
+        .route("/api/runs/{name}", get(runs_api::detail))
+        .fallback(api_error::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(api_error::panic_response))
+        .with_state(state)
+}
+
+/// A handler that panics (debug builds only), for the test that a panic answers 500.
+#[cfg(debug_assertions)]
+async fn deliberate_panic() -> &'static str {
+    panic!("a deliberate panic, for the test of the 500 answer")
+}
+
+/// Runs `nnlab serve` until Ctrl-C.
+pub fn run(args: ServeArgs) -> Result<()> {
+    if !args.runs.is_dir() {
+        bail!(
+            "--runs {}: no such folder (train a run with nnlab mnist train, or point --runs at your runs)",
+            args.runs.display()
+        );
+    }
+    if let Some(c) = &args.checkpoint
+        && !c.is_file()
+    {
+        bail!("--checkpoint {}: no such file", c.display());
+    }
+    let state = Arc::new(AppState::new(&args.runs, args.checkpoint.as_deref())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .with_context(|| format!("--addr {}: cannot listen there", args.addr))?;
+        let local = listener.local_addr()?;
+        if !local.ip().is_loopback() {
+            eprintln!(
+                "warning: listening on {local}, reachable from other machines; nnlab serve has no authentication"
+            );
+        }
+        println!(
+            "nnlab serve: http://{local}/  (runs from {}; Ctrl-C stops)",
+            args.runs.display()
+        );
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("the server stopped")
+    })
+}

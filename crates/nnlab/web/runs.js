@@ -1,0 +1,95 @@
+// The runs page: GET /api/runs for the table, GET /api/runs/{name} for curves and details; polled every
+// two seconds so a run in training grows on screen.
+(function () {
+  const $ = id => document.getElementById(id);
+  const ticked = new Set();
+  const details = new Map();
+  let focus = null, firstLoad = true;
+  const pct = x => (x === null || x === undefined ? "–" : (x * 100).toFixed(2) + " %");
+  const esc = s => String(s === null || s === undefined ? "" : s).replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+  async function getJson(url) {
+    const r = await fetch(url);
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.error);
+    return body;
+  }
+
+  async function loadDetail(name) {
+    const d = await getJson("/api/runs/" + encodeURIComponent(name));
+    details.set(name, d);
+    return d;
+  }
+
+  function table(runs) {
+    const body = $("runs").querySelector("tbody");
+    body.innerHTML = runs.map(r => `<tr class="${r.name === focus ? "selected" : ""}" data-run="${esc(r.name)}">
+      <td><input type="checkbox" ${ticked.has(r.name) ? "checked" : ""} data-tick="${esc(r.name)}"></td>
+      <td><a data-focus="${esc(r.name)}">${esc(r.name)}</a></td><td>${esc(r.model)}</td><td>${esc(r.recipe)}</td>
+      <td>${r.params === null ? "–" : Number(r.params).toLocaleString("en")}</td><td>${r.epochs_done}/${r.epochs}</td>
+      <td>${pct(r.best_test_accuracy)}</td><td class="final" data-value="${r.final_test_accuracy ?? ""}">${pct(r.final_test_accuracy)}</td>
+      <td>${pct(r.final_train_accuracy)}</td><td class="status-${esc(r.status)}">${esc(r.status)}</td></tr>`).join("");
+    $("empty").textContent = runs.length ? "" : "No runs yet: nnlab mnist train --out runs/NAME writes one.";
+    body.querySelectorAll("[data-tick]").forEach(box => box.addEventListener("change", () => {
+      if (box.checked) ticked.add(box.dataset.tick); else ticked.delete(box.dataset.tick);
+      charts();
+    }));
+    body.querySelectorAll("[data-focus]").forEach(a => a.addEventListener("click", () => { focus = a.dataset.focus; refresh(); }));
+  }
+
+  function charts() {
+    const chosen = [...ticked].map(n => details.get(n)).filter(d => d && d.metrics);
+    const series = key => chosen.map(d => ({ name: d.name, points: d.metrics.epochs.map(e => [e.epoch, e[key]]) }));
+    nnChart.line($("acc-chart"), { series: series("test_accuracy"), xLabel: "epoch", yLabel: "test accuracy", legend: true, legendAt: "bottom", height: 280, empty: "tick a run with finished epochs" });
+    nnChart.line($("loss-chart"), { series: series("test_loss"), xLabel: "epoch", yLabel: "test loss", legend: true, height: 280, empty: "tick a run with finished epochs" });
+  }
+
+  function detail(d) {
+    if (!d) { $("detail").innerHTML = ""; return; }
+    const p = d.progress;
+    let progress = "";
+    if (d.status === "training" && p) {
+      const done = ((p.epoch - 1) + p.batch / p.batches) / p.epochs;
+      progress = `<p>epoch ${p.epoch}/${p.epochs}, step ${p.batch}/${p.batches} · loss ${Number(p.loss).toFixed(4)} · train accuracy ${pct(p.accuracy)} · ${Math.round(p.images_per_sec)} images/s</p>
+        <div class="progress" id="progress"><div style="width:${(done * 100).toFixed(1)}%"></div></div>`;
+    }
+    const brief = d.metrics && d.metrics.brief ? `<h2>Brief ${esc(d.metrics.brief.brief)}: ${d.metrics.brief.met ? '<span class="verdict-ok">met</span>' : '<span class="verdict-no">not met</span>'}</h2>
+      <ul>${d.metrics.brief.verdicts.map(v => `<li class="${v.ok ? "verdict-ok" : "verdict-no"}">${v.ok ? "✓" : "✗"} ${esc(v.clause)} — ${esc(v.detail)}</li>`).join("")}</ul>` : "";
+    const epochs = d.metrics ? d.metrics.epochs : [];
+    const log = epochs.length ? `<table class="runs"><thead><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr></thead><tbody>${
+      epochs.map(e => `<tr><td>${e.epoch}</td><td>${Number(e.lr).toPrecision(3)}</td><td>${e.train_loss.toFixed(4)}</td><td>${pct(e.train_accuracy)}</td><td>${e.test_loss.toFixed(4)}</td><td>${pct(e.test_accuracy)}</td><td>${e.seconds.toFixed(1)}</td></tr>`).join("")}</tbody></table>` : "<p class=\"note\">no epoch has finished yet</p>";
+    $("detail").innerHTML = `<h2>${esc(d.name)} — <span class="status-${esc(d.status)}">${esc(d.status)}</span></h2>${progress}
+      <p class="stat">final test accuracy <b id="final-accuracy" data-value="${d.final_test_accuracy ?? ""}">${pct(d.final_test_accuracy)}</b> · best ${pct(d.best_test_accuracy)} · ${d.params === null ? "" : Number(d.params).toLocaleString("en") + " parameters"}</p>
+      ${brief}${log}
+      <div class="grid2" style="grid-template-columns:1fr 1fr; margin-top:12px"><div><h2>model</h2><pre>${esc(d.model_text)}</pre></div><div><h2>recipe (config.json)</h2><pre>${esc(JSON.stringify(d.config, null, 2))}</pre></div></div>`;
+  }
+
+  async function refresh() {
+    document.body.dataset.busy = "true";
+    try {
+      const { runs } = await getJson("/api/runs");
+      if (firstLoad) {
+        runs.slice(0, 6).forEach(r => ticked.add(r.name));
+        focus = runs.length ? runs[0].name : null;
+        firstLoad = false;
+      }
+      table(runs);
+      // Details: every ticked run and the focused one, reloaded while they train or when not loaded yet.
+      const wanted = new Set([...ticked, focus].filter(Boolean));
+      for (const r of runs) {
+        if (wanted.has(r.name) && (!details.has(r.name) || r.status === "training" || details.get(r.name).epochs_done !== r.epochs_done)) {
+          await loadDetail(r.name);
+        }
+      }
+      charts();
+      detail(focus && details.get(focus));
+    } catch (e) {
+      $("empty").textContent = e.message;
+    } finally {
+      document.body.dataset.busy = "false";
+    }
+  }
+
+  refresh();
+  setInterval(refresh, 2000);
+})();
