@@ -6,29 +6,59 @@ use nnlab_nn::{Adam, Optimizer, Sgd};
 
 use crate::data::augment::Augment;
 
-/// The named recipes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Recipe {
-    /// RECIPE.md's recipe exactly: SGD lr 0.01, momentum 0.95, ×0.9 every 3 epochs, 19 epochs.
-    Seed,
-    /// Same model and budget: batch 128 and a one-cycle schedule (warm-up to a higher peak, cosine down).
-    Tuned,
-}
-
-/// How the learning rate moves during training.
+/// How the learning rate (and, for one-cycle, the momentum) moves during training.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", deny_unknown_fields)]
 pub enum Schedule {
-    /// lr · gamma^⌊epoch/step_size⌋, constant within an epoch (PyTorch StepLR).
+    /// lr · gamma^⌊epoch/step_size⌋, constant within an epoch (PyTorch `StepLR`, stepped per epoch).
+    #[serde(rename = "step")]
     Step {
         /// Epochs between decays.
         step_size: usize,
         /// Decay factor.
         gamma: f32,
     },
-    /// Linear warm-up from lr/div to lr over `warmup` of the steps, then cosine to lr/final_div (per step).
+    /// PyTorch `OneCycleLR` (stepped per batch; `max_lr` is the recipe's lr, `total_steps` = epochs × batches
+    /// per epoch), two-phase cosine annealing; with `cycle_momentum` the SGD momentum (Adam's β1) moves
+    /// inversely between `max_momentum` and `base_momentum`. The defaults are PyTorch's.
+    #[serde(rename = "onecycle")]
     OneCycle {
+        /// Fraction of the steps spent increasing the learning rate.
+        #[serde(default = "default_pct_start")]
+        pct_start: f64,
+        /// The first learning rate is max_lr / div_factor.
+        #[serde(default = "default_div_factor")]
+        div_factor: f64,
+        /// The last learning rate is max_lr / div_factor / final_div_factor.
+        #[serde(default = "default_final_div_factor")]
+        final_div_factor: f64,
+        /// Move the momentum inversely to the learning rate.
+        #[serde(default = "default_true")]
+        cycle_momentum: bool,
+        /// Momentum at the learning rate's peak.
+        #[serde(default = "default_base_momentum")]
+        base_momentum: f64,
+        /// Momentum at the start and the end.
+        #[serde(default = "default_max_momentum")]
+        max_momentum: f64,
+    },
+    /// PyTorch `CosineAnnealingLR` stepped per epoch: eta_min + (lr − eta_min)(1 + cos(π·epoch/t_max))/2.
+    #[serde(rename = "cosine")]
+    Cosine {
+        /// Epochs of the half cosine (default: the recipe's epochs).
+        #[serde(default)]
+        t_max: Option<usize>,
+        /// The lowest learning rate.
+        #[serde(default)]
+        eta_min: f64,
+    },
+    /// The same learning rate throughout.
+    #[serde(rename = "constant")]
+    Constant,
+    /// nnlab's warm-up + cosine (the `tuned` recipe's): linear from lr/div to lr over `warmup` of the steps,
+    /// then cosine to lr/final_div, per step. Runs before recipe files called it `one_cycle`.
+    #[serde(rename = "warmup_cosine", alias = "one_cycle")]
+    WarmupCosine {
         /// Fraction of all steps spent warming up.
         warmup: f32,
         /// Starting learning rate is lr/div.
@@ -36,6 +66,63 @@ pub enum Schedule {
         /// Final learning rate is lr/final_div.
         final_div: f32,
     },
+}
+
+impl Schedule {
+    /// The schedule in words, for logs and reports.
+    pub fn describe(&self) -> String {
+        match *self {
+            Schedule::Step { step_size, gamma } => format!("step: ×{gamma} every {step_size} epochs"),
+            Schedule::OneCycle {
+                pct_start,
+                div_factor,
+                final_div_factor,
+                cycle_momentum,
+                base_momentum,
+                max_momentum,
+            } => format!(
+                "one-cycle (PyTorch OneCycleLR, per step): from lr/{div_factor} up to lr over {:.0} % of the steps, cosine down to lr/{}{}",
+                pct_start * 100.0,
+                div_factor * final_div_factor,
+                if cycle_momentum {
+                    format!(", momentum {max_momentum} → {base_momentum} → {max_momentum}")
+                } else {
+                    String::new()
+                }
+            ),
+            Schedule::Cosine { t_max, eta_min } => format!(
+                "cosine annealing per epoch down to {eta_min}{}",
+                t_max.map_or(String::new(), |t| format!(" over {t} epochs"))
+            ),
+            Schedule::Constant => "constant".into(),
+            Schedule::WarmupCosine { warmup, div, final_div } => format!(
+                "warm-up + cosine (per step): from lr/{div} up to lr over {:.0} % of the steps, cosine down to lr/{final_div}",
+                warmup * 100.0
+            ),
+        }
+    }
+}
+
+fn default_pct_start() -> f64 {
+    0.3
+}
+fn default_div_factor() -> f64 {
+    25.0
+}
+fn default_final_div_factor() -> f64 {
+    1e4
+}
+fn default_true() -> bool {
+    true
+}
+fn default_base_momentum() -> f64 {
+    0.85
+}
+fn default_max_momentum() -> f64 {
+    0.95
+}
+fn default_crop_side() -> usize {
+    22
 }
 
 fn seed_model_name() -> String {
@@ -63,20 +150,25 @@ pub enum OptimizerKind {
     Adamw,
 }
 
-/// Everything that determines a training run (with the model, whose text every checkpoint carries).
+/// Everything that determines a training run. Written as `config.json` beside every run, with the model's
+/// text, so `--recipe RUN/config.json` re-creates the run from its folder alone.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     /// Name of the model trained (runs from before model files trained the seed model).
     #[serde(default = "seed_model_name")]
     pub model: String,
-    /// Which recipe the values came from.
-    pub recipe: Recipe,
+    /// The model file's text, so the run can be re-created without the file (absent in older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_text: Option<String>,
+    /// Which recipe the values came from: a shipped name or the recipe file's name.
+    pub recipe: String,
     /// Epochs.
     pub epochs: usize,
     /// Batch size (the last partial batch is kept).
     pub batch_size: usize,
-    /// Base (or peak) learning rate.
-    pub lr: f32,
+    /// Base (or peak) learning rate (f64 as PyTorch's schedulers compute with it; the optimizer uses f32).
+    pub lr: f64,
     /// SGD momentum (dampening 0).
     pub momentum: f32,
     /// The optimizer (runs from before this field trained with SGD).
@@ -106,6 +198,9 @@ pub struct TrainConfig {
     pub threads: usize,
     /// Probability of the centre crop + resize.
     pub crop_probability: f64,
+    /// Side of the centre crop (resized back to 28).
+    #[serde(default = "default_crop_side")]
+    pub crop_side: usize,
     /// Largest rotation in degrees.
     pub max_degrees: f64,
     /// Largest random translation in pixels (0: none; runs from before this field had none).
@@ -121,62 +216,19 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
-    /// The values of a named recipe.
-    pub fn recipe(recipe: Recipe) -> Self {
-        let seed_recipe = Self {
-            model: seed_model_name(),
-            recipe,
-            epochs: 19,
-            batch_size: 256,
-            lr: 0.01,
-            momentum: 0.95,
-            optimizer: OptimizerKind::Sgd,
-            nesterov: false,
-            weight_decay: 0.0,
-            betas: default_betas(),
-            eps: default_eps(),
-            label_smoothing: 0.0,
-            schedule: Schedule::Step {
-                step_size: 3,
-                gamma: 0.9,
-            },
-            seed: 1,
-            threads: 2,
-            crop_probability: 0.1,
-            max_degrees: 10.0,
-            max_shift: 0,
-            train_limit: None,
-            test_limit: None,
-            changes: Vec::new(),
-        };
-        match recipe {
-            Recipe::Seed => seed_recipe,
-            Recipe::Tuned => Self {
-                batch_size: 128,
-                lr: 0.05,
-                momentum: 0.9,
-                schedule: Schedule::OneCycle {
-                    warmup: 0.2,
-                    div: 10.0,
-                    final_div: 200.0,
-                },
-                ..seed_recipe
-            },
-        }
-    }
-
-    /// The optimizer for one step: learning rate `lr`, `step` counted from 1 (Adam's bias corrections).
-    pub fn optimizer(&self, lr: f32, step: u64) -> Optimizer {
+    /// The optimizer for one step: learning rate `lr`, `momentum` when the schedule moves it (SGD's
+    /// momentum, Adam's β1), `step` counted from 1 (Adam's bias corrections).
+    pub fn optimizer(&self, lr: f32, momentum: Option<f32>, step: u64) -> Optimizer {
         match self.optimizer {
             OptimizerKind::Sgd => Optimizer::Sgd(Sgd {
                 lr,
-                momentum: self.momentum,
+                momentum: momentum.unwrap_or(self.momentum),
                 nesterov: self.nesterov,
                 weight_decay: self.weight_decay,
             }),
             OptimizerKind::Adam | OptimizerKind::Adamw => Optimizer::Adam(Adam {
                 lr,
-                beta1: self.betas[0],
+                beta1: momentum.unwrap_or(self.betas[0]),
                 beta2: self.betas[1],
                 eps: self.eps,
                 weight_decay: self.weight_decay,
@@ -215,9 +267,9 @@ impl TrainConfig {
     pub fn augment(&self) -> Augment {
         Augment {
             crop_probability: self.crop_probability,
+            crop_side: self.crop_side,
             max_degrees: self.max_degrees,
             max_shift: self.max_shift,
-            ..Augment::default()
         }
     }
 }

@@ -120,7 +120,7 @@ pub fn range_test(spec: &ModelSpec, config: &TrainConfig, train: &Arc<Split>, te
         .enumerate()
     {
         let lr = lr_at(test, i);
-        let opt = config.optimizer(lr as f32, i as u64 + 1);
+        let opt = config.optimizer(lr as f32, None, i as u64 + 1);
         let loss = match train_step(&mut model, &batch, &opt, config.label_smoothing, i as u64) {
             Ok((loss, _)) => loss,
             Err(why) => {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use super::checkpoint::Checkpoint;
 use super::config::TrainConfig;
 use super::metrics::EpochRecord;
-use super::schedule::learning_rate;
+use super::schedule::step_hyper;
 use super::step::{NonFinite, evaluate, train_step};
 use crate::data::batches::{EpochPlan, Prefetcher};
 use crate::data::{Mnist, Split};
@@ -126,10 +126,11 @@ pub fn train<E>(
             epoch: epoch + 1,
             batches: plan.batches(),
         })?;
-        let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, config.lr);
+        let (mut loss_sum, mut correct, mut seen, mut lr) = (0.0, 0usize, 0usize, config.lr as f32);
         for (b, batch) in Prefetcher::start(Arc::clone(&train_split), plan, 1, 4).enumerate() {
-            lr = learning_rate(config, epoch, state.step, steps_per_epoch);
-            let opt = config.optimizer(lr, state.step as u64 + 1);
+            let hyper = step_hyper(config, epoch, state.step, steps_per_epoch);
+            lr = hyper.lr;
+            let opt = config.optimizer(lr, hyper.momentum, state.step as u64 + 1);
             let (loss, ok) = match train_step(
                 &mut state.model,
                 &batch,

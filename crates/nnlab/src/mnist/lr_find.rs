@@ -5,14 +5,14 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use clap::Args;
+use nnlab_mnist::training::load_recipe;
 use nnlab_mnist::training::lr_find::{RangeResult, RangeTest, range_test};
-use nnlab_mnist::training::{Recipe, TrainConfig};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data_args::DataArgs;
 use super::model_args::ModelArg;
-use super::train::{RecipeName, init_threads};
+use super::train::init_threads;
 use crate::output::figure::{Figure, check_image_path, plot_err, save_figure};
 
 /// Arguments of `nnlab mnist lr-find`.
@@ -23,8 +23,8 @@ pub struct LrFindArgs {
     #[command(flatten)]
     data: DataArgs,
     /// The recipe whose batch size, momentum, augmentation and seed the test uses (default seed).
-    #[arg(long, value_enum)]
-    recipe: Option<RecipeName>,
+    #[arg(long, value_name = "NAME|FILE")]
+    recipe: Option<String>,
     /// Batch size (default: the recipe's).
     #[arg(long)]
     batch_size: Option<usize>,
@@ -73,10 +73,8 @@ pub fn run(args: LrFindArgs) -> Result<()> {
         check_image_path(p, "--out")?;
     }
     let spec = args.model.load_or_seed()?;
-    let mut config = TrainConfig::recipe(match args.recipe {
-        Some(RecipeName::Tuned) => Recipe::Tuned,
-        _ => Recipe::Seed,
-    });
+    let mut config =
+        load_recipe(args.recipe.as_deref().unwrap_or("seed")).map_err(|e| anyhow::anyhow!("--recipe {e}"))?;
     if let Some(b) = args.batch_size {
         config.batch_size = b;
     }

@@ -41,7 +41,7 @@ fn reproduce(run: &Run, dir: &str) -> String {
     let c = &run.config;
     let mut cmd = format!(
         "nnlab mnist train --model {dir}/model.model --recipe {} --epochs {} --batch-size {} --optimizer {} --lr {} --momentum {} --seed {}",
-        format!("{:?}", c.recipe).to_lowercase(),
+        c.recipe.clone(),
         c.epochs,
         c.batch_size,
         format!("{:?}", c.optimizer).to_lowercase(),
@@ -102,7 +102,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let title = format!(
         "MNIST, model {}, {} recipe, seed {}",
         run.config.model,
-        format!("{:?}", run.config.recipe).to_lowercase(),
+        run.config.recipe.clone(),
         run.config.seed
     );
     save_figure(
@@ -173,15 +173,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let c = &run.config;
     let _ = writeln!(w, "## The recipe\n");
     let _ = writeln!(w, "| setting | value |\n|---|---|");
-    let schedule = match c.schedule {
-        Schedule::Step { step_size, gamma } => format!("step: ×{gamma} every {step_size} epochs"),
-        Schedule::OneCycle { warmup, div, final_div } => format!(
-            "one-cycle: warm-up over {:.0} % of the steps from lr/{div}, cosine down to lr/{final_div}",
-            warmup * 100.0
-        ),
-    };
+    let schedule = c.schedule.describe();
     for (k, v) in [
-        ("recipe", format!("{:?}", c.recipe).to_lowercase()),
+        ("recipe", c.recipe.clone()),
         ("epochs", c.epochs.to_string()),
         ("batch size", c.batch_size.to_string()),
         ("optimizer", c.optimizer_text()),

@@ -11,7 +11,9 @@ use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use nnlab_mnist::training::config::OptimizerKind;
 use nnlab_mnist::training::metrics::{metrics_csv, metrics_json};
-use nnlab_mnist::training::{Brief, BriefResult, Checkpoint, EpochRecord, Finish, TrainConfig, TrainEvent, train};
+use nnlab_mnist::training::{
+    Brief, BriefResult, Checkpoint, EpochRecord, Finish, TrainConfig, TrainEvent, load_recipe, train,
+};
 
 use super::curves::Curves;
 use super::data_args::DataArgs;
@@ -24,15 +26,6 @@ use crate::output::figure::save_figure;
 use crate::output::write_atomic;
 use progress_file::ProgressFile;
 use recipe_flags::config_from;
-
-/// The recipes `--recipe` offers.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum RecipeName {
-    /// RECIPE.md exactly: SGD 0.01, momentum 0.95, ×0.9 every 3 epochs, 19 epochs, batch 256.
-    Seed,
-    /// Same model and 19 epochs; batch 128, one-cycle schedule (warm-up to lr 0.05, cosine down), momentum 0.9.
-    Tuned,
-}
 
 /// The optimizers `--optimizer` offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,18 +55,19 @@ pub struct TrainArgs {
     data: DataArgs,
     #[command(flatten)]
     model: ModelArg,
-    /// Which recipe to start from (default seed); the flags below override single values.
-    #[arg(long, value_enum)]
-    recipe: Option<RecipeName>,
+    /// The recipe: a shipped name (seed = RECIPE.md's, tuned; see recipes/), a recipe .toml file, or a
+    /// run's config.json (which re-creates that run); the flags below override single values.
+    #[arg(long, value_name = "NAME|FILE")]
+    recipe: Option<String>,
     /// Epochs (the goal is ≥ 99.4 % test accuracy in under 20).
     #[arg(long)]
     epochs: Option<usize>,
     /// Batch size.
     #[arg(long)]
     batch_size: Option<usize>,
-    /// Learning rate (the peak rate for the tuned recipe).
+    /// Learning rate (the peak rate of a one-cycle or warm-up schedule).
     #[arg(long)]
-    lr: Option<f32>,
+    lr: Option<f64>,
     /// SGD momentum.
     #[arg(long)]
     momentum: Option<f32>,
@@ -185,7 +179,7 @@ fn write_outputs(
     let title = format!(
         "MNIST, model {}, {} recipe, seed {}",
         config.model,
-        format!("{:?}", config.recipe).to_lowercase(),
+        config.recipe.clone(),
         config.seed
     );
     save_figure(&out.join("curves.png"), (1200, 860), &Curves { records, title })
@@ -201,6 +195,25 @@ fn report(result: &BriefResult, name: Option<&str>) {
     for v in &result.verdicts {
         println!("  {} {}: {}", tick(v.ok), v.clause, v.detail);
     }
+}
+
+/// The model a recipe names when `--model` is not given: a config.json's own model text, or the recipe's
+/// `model` (a shipped name or a file). `None` when `--model` is given (it wins).
+fn spec_for_recipe(args: &TrainArgs) -> Option<Result<nnlab_mnist::ModelSpec>> {
+    if args.model.model.is_some() {
+        return None;
+    }
+    let recipe = args.recipe.as_deref()?;
+    Some((|| {
+        let config = load_recipe(recipe).map_err(|e| anyhow::anyhow!("--recipe {e}"))?;
+        let spec = match &config.model_text {
+            Some(text) => nnlab_mnist::ModelSpec::parse(&config.model, &format!("{recipe} (model_text)"), text)
+                .map_err(|e| anyhow::anyhow!("--recipe {e}"))?,
+            None => nnlab_model::resolve(&config.model).map_err(|e| anyhow::anyhow!("--recipe {recipe}: model {e}"))?,
+        };
+        nnlab_mnist::check_for_mnist(&spec).map_err(|e| anyhow::anyhow!("--recipe {recipe}: {e}"))?;
+        Ok(spec)
+    })())
 }
 
 /// Runs `nnlab mnist train`: exit 0 when every epoch ran, 3 when training diverged, 130 when interrupted.
@@ -229,10 +242,14 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             }
             own
         }
-        None => args.model.load_or_seed()?,
+        None => match spec_for_recipe(&args) {
+            Some(spec) => spec?,
+            None => args.model.load_or_seed()?,
+        },
     };
     let mut config = config_from(&args, resume.as_ref().and_then(|c| c.config.as_ref()))?;
     config.model = spec.name.clone();
+    config.model_text = Some(spec.source.clone());
     if let Some(ck) = &resume
         && let Some(had) = &ck.config
         && had.epochs != config.epochs
@@ -268,13 +285,13 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
     write_atomic(&out.join("model.model"), spec.source.as_bytes())?;
     let params = spec.params();
     println!(
-        "training model '{}' ({params} parameters): {:?} recipe, {} epochs, batch {}, {}, {:?}, seed {}, {} threads → {}",
+        "training model '{}' ({params} parameters): {} recipe, {} epochs, batch {}, {}, {}, seed {}, {} threads → {}",
         spec.name,
         config.recipe,
         config.epochs,
         config.batch_size,
         config.optimizer_text(),
-        config.schedule,
+        config.schedule.describe(),
         config.seed,
         config.threads,
         out.display(),

@@ -3,9 +3,9 @@
 
 use anyhow::{Result, bail};
 use nnlab_mnist::training::config::{OptimizerKind, Schedule};
-use nnlab_mnist::training::{Recipe, TrainConfig};
+use nnlab_mnist::training::{TrainConfig, load_recipe};
 
-use super::{RecipeName, TrainArgs};
+use super::TrainArgs;
 
 /// `--resume` continues a run exactly: a flag that would change its recipe is refused, naming each
 /// setting that differs (more epochs, and another thread count, which changes no number, are fine).
@@ -18,12 +18,11 @@ fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
             differ.push(format!("{flag} {g} (the run has {had})"));
         }
     };
-    let recipe = |r: Recipe| format!("{r:?}").to_lowercase();
-    check(
-        "--recipe",
-        args.recipe.map(|n| format!("{n:?}").to_lowercase()),
-        recipe(r.recipe),
-    );
+    let given_recipe = args
+        .recipe
+        .as_deref()
+        .map(|spec| load_recipe(spec).map_or_else(|_| spec.to_string(), |c| c.recipe));
+    check("--recipe", given_recipe, r.recipe.clone());
     check(
         "--batch-size",
         args.batch_size.map(|v| v.to_string()),
@@ -53,7 +52,7 @@ fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
     );
     let (step_size, gamma) = match r.schedule {
         Schedule::Step { step_size, gamma } => (step_size.to_string(), gamma.to_string()),
-        Schedule::OneCycle { .. } => ("none (one-cycle schedule)".into(), "none (one-cycle schedule)".into()),
+        _ => ("none (not a step schedule)".into(), "none (not a step schedule)".into()),
     };
     check("--step-size", args.step_size.map(|v| v.to_string()), step_size);
     check("--gamma", args.gamma.map(|v| v.to_string()), gamma);
@@ -80,10 +79,7 @@ fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
 pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainConfig> {
     let mut c = match resumed {
         Some(c) => c.clone(),
-        None => TrainConfig::recipe(match args.recipe {
-            Some(RecipeName::Tuned) => Recipe::Tuned,
-            Some(RecipeName::Seed) | None => Recipe::Seed,
-        }),
+        None => load_recipe(args.recipe.as_deref().unwrap_or("seed")).map_err(|e| anyhow::anyhow!("--recipe {e}"))?,
     };
     if let Some(r) = resumed {
         refuse_contradictions(args, r)?;
@@ -128,7 +124,7 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
         if args.step_size.is_some() || args.gamma.is_some() {
             let (s, g) = match c.schedule {
                 Schedule::Step { step_size, gamma } => (step_size, gamma),
-                Schedule::OneCycle { .. } => (3, 0.9),
+                _ => (3, 0.9),
             };
             c.schedule = Schedule::Step {
                 step_size: args.step_size.unwrap_or(s),
@@ -138,8 +134,12 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
         if let Some(v) = args.seed {
             c.seed = v;
         }
-        c.train_limit = args.train_limit;
-        c.test_limit = args.test_limit;
+        if args.train_limit.is_some() {
+            c.train_limit = args.train_limit;
+        }
+        if args.test_limit.is_some() {
+            c.test_limit = args.test_limit;
+        }
     }
     if let Some(v) = args.threads {
         c.threads = v;

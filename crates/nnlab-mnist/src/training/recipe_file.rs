@@ -1,0 +1,396 @@
+//! Recipes as files: a small TOML file (epochs, batch size, optimizer, schedule, augmentation, label
+//! smoothing, seed) or a run's own `config.json`. Unknown keys and bad values are refused with the file,
+//! the line and the key. `seed` and `tuned` ship as files in `recipes/`, built into the binary.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::config::{OptimizerKind, Schedule, TrainConfig};
+
+/// The shipped recipes: (name, TOML text).
+pub const SHIPPED: [(&str, &str); 2] = [
+    ("seed", include_str!("../../../../recipes/seed.toml")),
+    ("tuned", include_str!("../../../../recipes/tuned.toml")),
+];
+
+/// Why a recipe cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{source_name}: {}{message}", line.map_or(String::new(), |l| format!("line {l}: ")))]
+pub struct RecipeError {
+    /// The file (or `recipe NAME` for a shipped one).
+    pub source_name: String,
+    /// 1-based line, when the problem is on one.
+    pub line: Option<usize>,
+    /// What is wrong, naming the key.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipeFile {
+    name: Option<String>,
+    model: Option<String>,
+    epochs: usize,
+    batch_size: usize,
+    #[serde(default = "one")]
+    seed: u64,
+    #[serde(default)]
+    label_smoothing: f64,
+    optimizer: OptimizerSection,
+    schedule: Schedule,
+    #[serde(default)]
+    augmentation: AugmentationSection,
+}
+
+fn one() -> u64 {
+    1
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptimizerSection {
+    kind: OptimizerKind,
+    lr: f64,
+    momentum: Option<f32>,
+    #[serde(default)]
+    nesterov: bool,
+    #[serde(default)]
+    weight_decay: f32,
+    betas: Option<[f32; 2]>,
+    eps: Option<f32>,
+}
+
+/// Each part can be off: a probability or size of 0 turns it off.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AugmentationSection {
+    #[serde(default)]
+    crop_probability: f64,
+    #[serde(default = "crop_side")]
+    crop_size: usize,
+    #[serde(default)]
+    rotation: f64,
+    #[serde(default)]
+    translate: u32,
+}
+
+fn crop_side() -> usize {
+    22
+}
+
+/// 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn invalid(source_name: &str, key: &str, message: String) -> RecipeError {
+    RecipeError {
+        source_name: source_name.into(),
+        line: None,
+        message: format!("{key}: {message}"),
+    }
+}
+
+/// Checks the values a TOML file and a config.json alike must satisfy, naming the key.
+pub fn validate(c: &TrainConfig, source_name: &str) -> Result<(), RecipeError> {
+    let bad = |key: &str, message: String| Err(invalid(source_name, key, message));
+    if c.epochs == 0 {
+        return bad("epochs", "must be at least 1".into());
+    }
+    if c.batch_size == 0 {
+        return bad("batch_size", "must be at least 1".into());
+    }
+    if !(c.lr.is_finite() && c.lr > 0.0) {
+        return bad("optimizer.lr", format!("must be a number > 0, got {}", c.lr));
+    }
+    if !(0.0..1.0).contains(&c.momentum) {
+        return bad("optimizer.momentum", format!("must be in [0, 1), got {}", c.momentum));
+    }
+    if !(c.weight_decay.is_finite() && c.weight_decay >= 0.0) {
+        return bad("optimizer.weight_decay", format!("must be ≥ 0, got {}", c.weight_decay));
+    }
+    if c.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
+        return bad("optimizer.betas", format!("each must be in [0, 1), got {:?}", c.betas));
+    }
+    if !(c.eps.is_finite() && c.eps > 0.0) {
+        return bad("optimizer.eps", format!("must be > 0, got {}", c.eps));
+    }
+    if !(0.0..1.0).contains(&c.label_smoothing) {
+        return bad(
+            "label_smoothing",
+            format!("must be in [0, 1), got {}", c.label_smoothing),
+        );
+    }
+    if !(0.0..=1.0).contains(&c.crop_probability) {
+        return bad(
+            "augmentation.crop_probability",
+            format!("must be in [0, 1], got {}", c.crop_probability),
+        );
+    }
+    if c.crop_probability > 0.0 && !(1..=28).contains(&c.crop_side) {
+        return bad(
+            "augmentation.crop_size",
+            format!("must be 1 to 28 pixels, got {}", c.crop_side),
+        );
+    }
+    if !(0.0..=180.0).contains(&c.max_degrees) {
+        return bad(
+            "augmentation.rotation",
+            format!("must be 0 to 180 degrees, got {}", c.max_degrees),
+        );
+    }
+    if c.max_shift > 14 {
+        return bad(
+            "augmentation.translate",
+            format!("must be 0 to 14 pixels, got {}", c.max_shift),
+        );
+    }
+    match c.schedule {
+        Schedule::Step { step_size, gamma } => {
+            if step_size == 0 {
+                return bad("schedule.step_size", "must be at least 1".into());
+            }
+            if !(gamma > 0.0 && gamma <= 1.0) {
+                return bad("schedule.gamma", format!("must be in (0, 1], got {gamma}"));
+            }
+        }
+        Schedule::OneCycle {
+            pct_start,
+            div_factor,
+            final_div_factor,
+            base_momentum,
+            max_momentum,
+            ..
+        } => {
+            if !(pct_start > 0.0 && pct_start < 1.0) {
+                return bad("schedule.pct_start", format!("must be in (0, 1), got {pct_start}"));
+            }
+            if div_factor <= 0.0 || final_div_factor <= 0.0 {
+                return bad(
+                    "schedule.div_factor",
+                    "div_factor and final_div_factor must be > 0".into(),
+                );
+            }
+            if !(0.0..1.0).contains(&base_momentum) || !(0.0..1.0).contains(&max_momentum) {
+                return bad(
+                    "schedule.base_momentum",
+                    "base_momentum and max_momentum must be in [0, 1)".into(),
+                );
+            }
+        }
+        Schedule::Cosine { t_max, eta_min } => {
+            if t_max == Some(0) {
+                return bad("schedule.t_max", "must be at least 1".into());
+            }
+            if !(eta_min >= 0.0 && eta_min < c.lr) {
+                return bad("schedule.eta_min", format!("must be in [0, lr), got {eta_min}"));
+            }
+        }
+        Schedule::Constant => {}
+        Schedule::WarmupCosine { warmup, div, final_div } => {
+            if !(warmup > 0.0 && warmup < 1.0) || div <= 0.0 || final_div <= 0.0 {
+                return bad(
+                    "schedule.warmup",
+                    "warmup must be in (0, 1), div and final_div > 0".into(),
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses a TOML recipe; `name` is used when the file has no `name` key.
+pub fn parse_toml(text: &str, name: &str, source_name: &str) -> Result<TrainConfig, RecipeError> {
+    let file: RecipeFile = toml::from_str(text).map_err(|e| RecipeError {
+        source_name: source_name.into(),
+        line: e.span().map(|s| line_of(text, s.start)),
+        message: e
+            .message()
+            .replace("unknown field", "unknown key")
+            .replace("missing field", "missing key")
+            .replace('`', "'"),
+    })?;
+    let o = file.optimizer;
+    let a = file.augmentation;
+    let config = TrainConfig {
+        model: file.model.unwrap_or_else(|| "seed".into()),
+        model_text: None,
+        recipe: file.name.unwrap_or_else(|| name.into()),
+        epochs: file.epochs,
+        batch_size: file.batch_size,
+        lr: o.lr,
+        momentum: o
+            .momentum
+            .unwrap_or(if o.kind == OptimizerKind::Sgd { 0.9 } else { 0.0 }),
+        optimizer: o.kind,
+        nesterov: o.nesterov,
+        weight_decay: o.weight_decay,
+        betas: o.betas.unwrap_or([0.9, 0.999]),
+        eps: o.eps.unwrap_or(1e-8),
+        label_smoothing: file.label_smoothing,
+        schedule: file.schedule,
+        seed: file.seed,
+        threads: 2,
+        crop_probability: a.crop_probability,
+        crop_side: a.crop_size,
+        max_degrees: a.rotation,
+        max_shift: a.translate,
+        train_limit: None,
+        test_limit: None,
+        changes: Vec::new(),
+    };
+    validate(&config, source_name)?;
+    Ok(config)
+}
+
+/// A shipped recipe by name.
+pub fn shipped_recipe(name: &str) -> Option<TrainConfig> {
+    SHIPPED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, text)| parse_toml(text, n, &format!("recipe {n}")).expect("the shipped recipes parse (tested)"))
+}
+
+/// `--recipe NAME|FILE`: a shipped name, a `.toml` recipe, or a run's `config.json`.
+pub fn load_recipe(spec: &str) -> Result<TrainConfig, RecipeError> {
+    if let Some(c) = shipped_recipe(spec) {
+        return Ok(c);
+    }
+    let path = Path::new(spec);
+    let names: Vec<&str> = SHIPPED.iter().map(|(n, _)| *n).collect();
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if !matches!(extension, "toml" | "json") {
+        return Err(RecipeError {
+            source_name: spec.into(),
+            line: None,
+            message: format!(
+                "not a shipped recipe ({}) nor a .toml recipe or a run's config.json",
+                names.join(", ")
+            ),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| RecipeError {
+        source_name: spec.into(),
+        line: None,
+        message: format!("cannot read it: {e}"),
+    })?;
+    if extension == "json" {
+        let config: TrainConfig = serde_json::from_str(&text).map_err(|e| RecipeError {
+            source_name: spec.into(),
+            line: Some(e.line()),
+            message: e
+                .to_string()
+                .split(" at line")
+                .next()
+                .unwrap_or_default()
+                .replace('`', "'"),
+        })?;
+        validate(&config, spec)?;
+        return Ok(config);
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("recipe");
+    parse_toml(&text, stem, spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_recipes_parse_and_keep_their_values() {
+        let seed = shipped_recipe("seed").unwrap();
+        assert_eq!(
+            (seed.epochs, seed.batch_size, seed.lr, seed.momentum),
+            (19, 256, 0.01, 0.95)
+        );
+        assert_eq!(
+            seed.schedule,
+            Schedule::Step {
+                step_size: 3,
+                gamma: 0.9
+            }
+        );
+        assert_eq!(
+            (seed.crop_probability, seed.crop_side, seed.max_degrees),
+            (0.1, 22, 10.0)
+        );
+        let tuned = shipped_recipe("tuned").unwrap();
+        assert_eq!((tuned.batch_size, tuned.lr, tuned.momentum), (128, 0.05, 0.9));
+        assert_eq!(tuned.recipe, "tuned");
+        assert!(shipped_recipe("nope").is_none());
+    }
+
+    #[test]
+    fn mistakes_name_the_file_the_line_and_the_key() {
+        let seed = SHIPPED[0].1;
+        let typo = seed.replace("batch_size = 256", "batch_sise = 256");
+        let e = parse_toml(&typo, "x", "my.toml").unwrap_err().to_string();
+        assert!(e.starts_with("my.toml: line 6: unknown key 'batch_sise'"), "{e}");
+        let e = parse_toml(&seed.replace("lr = 0.01", "lr = -1"), "x", "my.toml").unwrap_err();
+        assert_eq!(e.to_string(), "my.toml: optimizer.lr: must be a number > 0, got -1");
+        let e = parse_toml(
+            &seed.replace("kind = \"step\"", "kind = \"exponential\""),
+            "x",
+            "r.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 1") && e.contains("exponential"), "{e}");
+        let e = parse_toml(&seed.replace("gamma = 0.9", "gamma = 0.9\nwarmup = 3"), "x", "r.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown key 'warmup'"), "{e}");
+        let e = parse_toml("epochs = 3", "x", "r.toml").unwrap_err().to_string();
+        assert!(e.contains("missing key 'batch_size'"), "{e}");
+        let e = parse_toml(&seed.replace("rotation = 10.0", "rotation = \"ten\""), "x", "r.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 25"), "{e}");
+    }
+
+    #[test]
+    fn every_schedule_and_optimizer_is_written_as_the_issue_spells_it() {
+        let text = r#"
+epochs = 15
+batch_size = 128
+[optimizer]
+kind = "adamw"
+lr = 0.003
+betas = [0.9, 0.99]
+weight_decay = 0.01
+[schedule]
+kind = "onecycle"
+[augmentation]
+translate = 2
+"#;
+        let c = parse_toml(text, "mine", "mine.toml").unwrap();
+        assert_eq!(c.recipe, "mine");
+        assert_eq!(c.optimizer, OptimizerKind::Adamw);
+        assert!(
+            matches!(c.schedule, Schedule::OneCycle { pct_start, div_factor, .. } if pct_start == 0.3 && div_factor == 25.0)
+        );
+        assert_eq!((c.crop_probability, c.max_degrees, c.max_shift), (0.0, 0.0, 2));
+        for kind in ["kind = \"cosine\"\neta_min = 0.0001", "kind = \"constant\""] {
+            let t = text.replace("kind = \"onecycle\"", kind);
+            assert!(parse_toml(&t, "m", "m.toml").is_ok(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_config_json_is_a_recipe_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = shipped_recipe("tuned").unwrap();
+        c.model_text = Some("input 1x28x28\n".into());
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, serde_json::to_string_pretty(&c).unwrap()).unwrap();
+        assert_eq!(load_recipe(path.to_str().unwrap()).unwrap(), c);
+        let mut v = serde_json::to_value(&c).unwrap();
+        v["colour"] = "blue".into();
+        std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+        let e = load_recipe(path.to_str().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("unknown field 'colour'"), "{e}");
+        let e = load_recipe("fancy").unwrap_err().to_string();
+        assert!(e.contains("not a shipped recipe (seed, tuned"), "{e}");
+    }
+}
