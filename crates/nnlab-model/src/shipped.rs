@@ -6,9 +6,11 @@ use crate::error::ModelError;
 use crate::spec::ModelSpec;
 
 /// Shipped models: (name, file text). The files live in the repository's `models/` folder.
-pub const SHIPPED: [(&str, &str); 2] = [
+pub const SHIPPED: [(&str, &str); 4] = [
     ("seed", include_str!("../../../models/seed.model")),
     ("separable", include_str!("../../../models/separable.model")),
+    ("small8k", include_str!("../../../models/small8k.model")),
+    ("small5k", include_str!("../../../models/small5k.model")),
 ];
 
 /// The extension of model files.
@@ -65,8 +67,15 @@ mod tests {
         let e = resolve("nosuch").unwrap_err().to_string();
         assert_eq!(
             e,
-            "nosuch: no such model file, and no shipped model of that name (shipped: seed, separable)"
+            "nosuch: no such model file, and no shipped model of that name (shipped: seed, separable, small8k, small5k)"
         );
         assert!(resolve("dir/seed").is_err());
+    }
+
+    #[test]
+    fn the_small_models_keep_under_their_budgets() {
+        assert_eq!(shipped("small8k").unwrap().params(), 7416);
+        assert_eq!(shipped("small5k").unwrap().params(), 4720);
+        assert_eq!(shipped("seed").unwrap().params(), 18934);
     }
 }

@@ -71,6 +71,16 @@ impl Split {
     }
 
     /// The first `n` images (or all if fewer), for quick runs and tests.
+    /// The images from index `start` on (the last `len − start`).
+    pub fn skip(&self, start: usize) -> Split {
+        let start = start.min(self.len());
+        Split {
+            images: self.images[start * PIXELS..].to_vec(),
+            labels: self.labels[start..].to_vec(),
+        }
+    }
+
+    /// The first `n` images.
     pub fn take(&self, n: usize) -> Split {
         let n = n.min(self.len());
         Split {

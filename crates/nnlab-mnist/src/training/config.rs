@@ -210,6 +210,11 @@ pub struct TrainConfig {
     pub train_limit: Option<usize>,
     /// Use only the first N test images; `None` = all 10,000.
     pub test_limit: Option<usize>,
+    /// Hold out the last N of the 60,000 training images and evaluate on them instead of the test set
+    /// (for choosing hyperparameters honestly; the test set stays unseen). The `test_*` metrics of such a
+    /// run are validation metrics.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation: Option<usize>,
     /// Legitimate changes made on resuming (e.g. "resumed after epoch 3: epochs 3 → 5"), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<String>,

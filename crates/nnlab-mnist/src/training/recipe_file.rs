@@ -9,9 +9,11 @@ use serde::Deserialize;
 use super::config::{OptimizerKind, Schedule, TrainConfig};
 
 /// The shipped recipes: (name, TOML text).
-pub const SHIPPED: [(&str, &str); 2] = [
+pub const SHIPPED: [(&str, &str); 4] = [
     ("seed", include_str!("../../../../recipes/seed.toml")),
     ("tuned", include_str!("../../../../recipes/tuned.toml")),
+    ("small8k", include_str!("../../../../recipes/small8k.toml")),
+    ("small5k", include_str!("../../../../recipes/small5k.toml")),
 ];
 
 /// Why a recipe cannot be used.
@@ -238,6 +240,7 @@ pub fn parse_toml(text: &str, name: &str, source_name: &str) -> Result<TrainConf
         max_shift: a.translate,
         train_limit: None,
         test_limit: None,
+        validation: None,
         changes: Vec::new(),
     };
     validate(&config, source_name)?;
@@ -318,6 +321,11 @@ mod tests {
         let tuned = shipped_recipe("tuned").unwrap();
         assert_eq!((tuned.batch_size, tuned.lr, tuned.momentum), (128, 0.05, 0.9));
         assert_eq!(tuned.recipe, "tuned");
+        for (name, epochs) in [("small8k", 15), ("small5k", 20)] {
+            let r = shipped_recipe(name).unwrap();
+            assert_eq!((r.model.as_str(), r.epochs), (name, epochs));
+            assert!(matches!(r.schedule, Schedule::OneCycle { .. }));
+        }
         assert!(shipped_recipe("nope").is_none());
     }
 

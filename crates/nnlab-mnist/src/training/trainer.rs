@@ -91,13 +91,21 @@ pub fn train<E>(
     resume: Option<Checkpoint>,
     on_event: &mut dyn FnMut(TrainEvent) -> Result<(), E>,
 ) -> Result<(Checkpoint, Finish), E> {
+    // With a validation hold-out, the last N training images are the evaluation set and never trained on.
+    let (train_pool, test_pool) = match config.validation {
+        Some(n) => {
+            let cut = data.train.len().saturating_sub(n);
+            (data.train.take(cut), data.train.skip(cut))
+        }
+        None => (data.train.clone(), data.test.clone()),
+    };
     let train_split = Arc::new(match config.train_limit {
-        Some(n) => data.train.take(n),
-        None => data.train.clone(),
+        Some(n) => train_pool.take(n),
+        None => train_pool,
     });
     let test_split: Arc<Split> = Arc::new(match config.test_limit {
-        Some(n) => data.test.take(n),
-        None => data.test.clone(),
+        Some(n) => test_pool.take(n),
+        None => test_pool,
     });
     let mut state = resume.unwrap_or_else(|| Checkpoint {
         model: Network::new(model, config.seed),

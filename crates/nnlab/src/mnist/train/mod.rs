@@ -121,6 +121,10 @@ pub struct TrainArgs {
     /// Evaluate on the first N test images only (quick runs).
     #[arg(long, value_name = "N")]
     test_limit: Option<usize>,
+    /// Hold out the last N training images as a validation set and evaluate on it instead of the test set
+    /// (choose hyperparameters on it; the run's "test" metrics are then validation metrics).
+    #[arg(long, value_name = "N")]
+    validation: Option<usize>,
 }
 
 /// Sets the engine's thread count (rayon's global pool); a second call with the same count is fine.
@@ -296,6 +300,11 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         config.threads,
         out.display(),
     );
+    if let Some(n) = config.validation {
+        println!(
+            "validation: the last {n} training images are held out and evaluated on; the test set is not used (the \"test\" columns below are validation)"
+        );
+    }
     if let Some(ck) = &resume {
         println!("resuming after epoch {} (step {})", ck.epoch, ck.step);
         for r in &ck.records {

@@ -140,6 +140,9 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
         if args.test_limit.is_some() {
             c.test_limit = args.test_limit;
         }
+        if args.validation.is_some() {
+            c.validation = args.validation;
+        }
     }
     if let Some(v) = args.threads {
         c.threads = v;
@@ -181,6 +184,11 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
     }
     if c.threads == 0 {
         bail!("--threads must be at least 1");
+    }
+    if let Some(n) = c.validation
+        && !(1..60_000).contains(&n)
+    {
+        bail!("--validation must hold out 1 to 59999 of the 60000 training images, got {n}");
     }
     if c.train_limit == Some(0) || c.test_limit == Some(0) {
         bail!("--train-limit and --test-limit must be at least 1");
