@@ -24,7 +24,7 @@ cargo build --release --quiet
 mkdir -p runs
 module="$(mktemp --suffix=.py)"
 target/release/nnlab mnist export-pytorch --model "$model" --out "$module"
-echo "model $model; CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"
+echo "model $model; CPU: $(lscpu | sed -n 's/^Model name: *//p' | head -1); SIMD flags: $(grep -o -w -E 'avx512f|avx512bw|avx512_vnni|avx512_bf16|avx2|fma' /proc/cpuinfo | sort -u | paste -sd' ')"
 
 start=$(date +%s)
 target/release/nnlab mnist train --model "$model" --recipe seed --seed 1 --threads "$threads" --out runs/e2e-nnlab | tee runs/e2e-nnlab.log

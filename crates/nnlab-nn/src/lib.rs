@@ -9,6 +9,7 @@
 //! dropped tensors' memory is pooled, so a warm training step allocates no tensor memory.
 //! `profile` times each layer of a step, which is where every optimisation here started.
 
+pub mod cpu;
 pub mod gemm;
 pub mod init;
 pub mod layers;

@@ -165,7 +165,11 @@ pub fn run(args: BenchArgs) -> Result<()> {
         None
     };
     if args.json {
-        let mut json = serde_json::json!({ "train_images_per_sec": train, "eval_images_per_sec": eval });
+        let simd = nnlab_nn::cpu::simd_path();
+        let mut json = serde_json::json!({
+            "train_images_per_sec": train, "eval_images_per_sec": eval,
+            "cpu": cpu_model(), "simd": simd.features, "gemm_kernel": simd.gemm_kernel,
+        });
         if let Some(p) = &pipeline {
             json["pipeline_batches_per_sec"] = serde_json::json!(
                 p.iter()
@@ -185,6 +189,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
             args.threads,
             args.steps
         );
+        println!("cpu: {}; {}", cpu_model(), nnlab_nn::cpu::simd_path().describe());
         println!(
             "train (forward + backward + update): {train:.0} images/s ({:.1} batches/s)",
             train / n as f64
@@ -201,4 +206,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The CPU's model name (Linux `/proc/cpuinfo`), or `unknown`.
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
 }
