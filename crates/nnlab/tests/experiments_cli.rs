@@ -63,8 +63,19 @@ fn briefs_are_judged_clause_by_clause_and_runs_compared() {
         .clone();
     let table = String::from_utf8(table).unwrap();
     let lines: Vec<&str> = table.lines().collect();
-    assert_eq!(lines.len(), 3, "{table}");
+    assert_eq!(lines.len(), 5, "{table}");
     assert!(lines[0].starts_with("run  model  params  epochs  recipe"), "{table}");
+    let (fa, fb) = (metrics_final(&a) * 100.0, metrics_final(&b) * 100.0);
+    assert_eq!(
+        lines[4],
+        format!(
+            "final test accuracy over 2 runs: mean {:.3} %, min {:.2} %, max {:.2} %; brief met by 1 of 2",
+            (fa + fb) / 2.0,
+            fa.min(fb),
+            fa.max(fb)
+        ),
+        "{table}"
+    );
     let words: Vec<&str> = lines[1].split_whitespace().collect();
     assert_eq!(
         words[..7],

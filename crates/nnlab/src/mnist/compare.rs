@@ -191,6 +191,35 @@ fn csv(runs: &[Run]) -> String {
     out
 }
 
+/// For several runs, the spread a seed sweep is judged by: mean, minimum and maximum of the final test
+/// accuracy, and how many runs met their brief.
+fn summary(runs: &[Run]) -> Option<String> {
+    let finals: Vec<f64> = runs
+        .iter()
+        .filter_map(|r| r.records.last().map(|e| e.test_accuracy * 100.0))
+        .collect();
+    if finals.len() < 2 {
+        return None;
+    }
+    let mean = finals.iter().sum::<f64>() / finals.len() as f64;
+    let min = finals.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = finals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let judged: Vec<bool> = runs.iter().filter_map(|r| r.brief.as_ref().map(|b| b.met)).collect();
+    let briefs = if judged.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; brief met by {} of {}",
+            judged.iter().filter(|m| **m).count(),
+            judged.len()
+        )
+    };
+    Some(format!(
+        "final test accuracy over {} runs: mean {mean:.3} %, min {min:.2} %, max {max:.2} %{briefs}",
+        finals.len()
+    ))
+}
+
 /// Runs `nnlab mnist compare`.
 pub fn run(args: CompareArgs) -> Result<()> {
     if let Some(p) = &args.plot {
@@ -241,6 +270,11 @@ pub fn run(args: CompareArgs) -> Result<()> {
                 println!("{}", line(r.iter().map(String::as_str).collect()));
             }
         }
+    }
+    if let Some(summary) = summary(&runs)
+        && !matches!(args.format, Format::Csv)
+    {
+        println!("\n{summary}");
     }
     if let Some(path) = &args.plot {
         save_figure(path, (1400, 620), &Overlay { runs: &runs })?;
