@@ -319,7 +319,7 @@ mod tests {
             (0.1, 22, 10.0)
         );
         let tuned = shipped_recipe("tuned").unwrap();
-        assert_eq!((tuned.batch_size, tuned.lr, tuned.momentum), (128, 0.05, 0.9));
+        assert_eq!((tuned.batch_size, tuned.lr, tuned.momentum), (128, 0.08, 0.9));
         assert_eq!(tuned.recipe, "tuned");
         for (name, epochs) in [("small8k", 15), ("small5k", 20)] {
             let r = shipped_recipe(name).unwrap();
