@@ -94,6 +94,7 @@ fn runs_are_listed_and_nothing_outside_the_runs_folder_is_reachable() {
         (Some("finished"), Some(2))
     );
     assert_eq!(row["params"], 18934);
+    assert_eq!(row["validation"], Value::Null);
 
     let (status, detail) = get(&format!("{}/api/runs/tiny", server.url));
     assert_eq!(status, 200);

@@ -25,7 +25,7 @@
     const body = $("runs").querySelector("tbody");
     body.innerHTML = runs.map(r => `<tr class="${r.name === focus ? "selected" : ""}" data-run="${esc(r.name)}">
       <td><input type="checkbox" ${ticked.has(r.name) ? "checked" : ""} data-tick="${esc(r.name)}"></td>
-      <td><a data-focus="${esc(r.name)}">${esc(r.name)}</a></td><td>${esc(r.model)}</td><td>${esc(r.recipe)}</td>
+      <td><a data-focus="${esc(r.name)}">${esc(r.name)}</a>${r.validation ? ` <span class="note" title="evaluated on ${r.validation} held-out training images, not the test set">(validation)</span>` : ""}</td><td>${esc(r.model)}</td><td>${esc(r.recipe)}</td>
       <td>${r.params === null ? "–" : Number(r.params).toLocaleString("en")}</td><td>${r.epochs_done}/${r.epochs}</td>
       <td>${pct(r.best_test_accuracy)}</td><td class="final" data-value="${r.final_test_accuracy ?? ""}">${pct(r.final_test_accuracy)}</td>
       <td>${pct(r.final_train_accuracy)}</td><td class="status-${esc(r.status)}">${esc(r.status)}</td></tr>`).join("");

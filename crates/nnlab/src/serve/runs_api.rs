@@ -78,11 +78,14 @@ fn summary(name: &str, dir: &Path) -> Value {
         "brief_met": metrics.as_ref().map_or(Value::Null, |m| m["brief"]["met"].clone()),
         "status": status(&config, metrics.as_ref(), progress.as_ref()),
         "has_checkpoint": dir.join("best.safetensors").is_file(),
+        // A run tuned on a validation split evaluates on held-out training images, not the test set.
+        "validation": config["validation"],
     })
 }
 
 /// `GET /api/runs`: `{"runs": [{name, model, recipe, params, epochs, epochs_done, best_test_accuracy,
-/// final_test_accuracy, final_train_accuracy, brief_met, status, has_checkpoint}]}`.
+/// final_test_accuracy, final_train_accuracy, brief_met, status, has_checkpoint, validation}]}`
+/// (`validation`: the number of held-out training images evaluated on instead of the test set, or null).
 pub async fn list(State(state): State<Arc<AppState>>) -> Json<Value> {
     let runs: Vec<Value> = state
         .run_names()
