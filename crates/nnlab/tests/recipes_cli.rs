@@ -198,7 +198,8 @@ fn a_bad_recipe_is_one_line_with_file_line_and_key_and_nothing_is_written() {
 #[test]
 fn validation_holds_out_training_images_and_leaves_the_test_set_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |validation: &str, out: &Path| {
+    // The same small run, evaluated either on held-out training images or on the test set.
+    let run = |evaluate_on: &[&str], out: &Path| {
         nnlab()
             .args([
                 "mnist",
@@ -210,13 +211,14 @@ fn validation_holds_out_training_images_and_leaves_the_test_set_alone() {
                 "--batch-size",
                 "100",
             ])
-            .args(["--validation", validation, "--out"])
+            .args(evaluate_on)
+            .arg("--out")
             .arg(out)
             .output()
             .unwrap()
     };
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    let out = run("2000", &a);
+    let out = run(&["--validation", "2000"], &a);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
@@ -227,26 +229,12 @@ fn validation_holds_out_training_images_and_leaves_the_test_set_alone() {
         serde_json::from_str(&std::fs::read_to_string(a.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["validation"], 2000);
     // The same run evaluated on the test set instead gives other numbers.
-    nnlab()
-        .args([
-            "mnist",
-            "train",
-            "--epochs",
-            "1",
-            "--train-limit",
-            "1000",
-            "--batch-size",
-            "100",
-        ])
-        .args(["--test-limit", "2000", "--out"])
-        .arg(&b)
-        .assert()
-        .success();
+    assert!(run(&["--test-limit", "2000"], &b).status.success());
     let (ra, _) = epoch_records(&a);
     let (rb, _) = epoch_records(&b);
     assert_eq!(ra[0]["train_loss"], rb[0]["train_loss"]);
     assert_ne!(ra[0]["test_loss"], rb[0]["test_loss"]);
-    let bad = run("0", &dir.path().join("c"));
+    let bad = run(&["--validation", "0"], &dir.path().join("c"));
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--validation must hold out 1 to 59999"));
 }

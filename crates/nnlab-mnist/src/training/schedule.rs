@@ -118,15 +118,14 @@ pub fn step_hyper(config: &TrainConfig, epoch: usize, step: usize, steps_per_epo
     }
 }
 
-/// The learning rate alone at `step` of `epoch` (see [`step_hyper`]).
-pub fn learning_rate(config: &TrainConfig, epoch: usize, step: usize, steps_per_epoch: usize) -> f32 {
-    step_hyper(config, epoch, step, steps_per_epoch).lr
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::training::recipe_file::shipped_recipe;
+
+    fn learning_rate(config: &TrainConfig, epoch: usize, step: usize, steps_per_epoch: usize) -> f32 {
+        step_hyper(config, epoch, step, steps_per_epoch).lr
+    }
 
     fn with(schedule: Schedule, lr: f64, epochs: usize) -> TrainConfig {
         TrainConfig {

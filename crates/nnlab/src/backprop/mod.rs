@@ -7,7 +7,7 @@ mod explain;
 mod export;
 pub mod net_args;
 mod sweep;
-mod table;
+pub mod table;
 
 use std::process::ExitCode;
 

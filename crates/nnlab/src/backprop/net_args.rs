@@ -137,12 +137,19 @@ pub enum Network {
     },
 }
 
-fn exactly<const N: usize>(flag: &str, values: &Option<Numbers>, default: [f64; N]) -> Result<[f64; N]> {
+/// Exactly `N` numbers if given, else `default`; the error says how many were given (the caller names the
+/// flag or field). Shared by the CLI's flags and the web API's query parameters.
+pub fn exactly<const N: usize>(values: Option<&[f64]>, default: [f64; N]) -> Result<[f64; N], String> {
     match values {
         None => Ok(default),
-        Some(Numbers(v)) if v.len() == N => Ok(std::array::from_fn(|k| v[k])),
-        Some(Numbers(v)) => bail!("{flag}: expected {N} comma-separated numbers, got {}", v.len()),
+        Some(v) if v.len() == N => Ok(std::array::from_fn(|k| v[k])),
+        Some(v) => Err(format!("expected {N} comma-separated numbers, got {}", v.len())),
     }
+}
+
+/// [`exactly`] for a flag of numbers, the error naming the flag.
+fn exactly_flag<const N: usize>(flag: &str, values: &Option<Numbers>, default: [f64; N]) -> Result<[f64; N]> {
+    exactly(values.as_ref().map(|n| n.0.as_slice()), default).map_err(|e| anyhow::anyhow!("{flag}: {e}"))
 }
 
 impl NetArgs {
@@ -156,9 +163,9 @@ impl NetArgs {
         }
         let d = Net222::default();
         let net = Net222::new(
-            exactly("--inputs", &self.inputs, d.inputs)?,
-            exactly("--targets", &self.targets, d.targets)?,
-            exactly("--weights", &self.weights, d.weights)?,
+            exactly_flag("--inputs", &self.inputs, d.inputs)?,
+            exactly_flag("--targets", &self.targets, d.targets)?,
+            exactly_flag("--weights", &self.weights, d.weights)?,
         )?;
         let net = match &self.biases {
             Some(Numbers(b)) if b.len() == 2 => net.with_biases([b[0], b[1]])?,

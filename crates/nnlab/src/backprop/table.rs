@@ -111,12 +111,17 @@ fn layers_grid(args: &TableArgs, mlp: &Mlp, examples: &[Example], learn_biases: 
     })
 }
 
-/// Prints `grid` as CSV with shortest round-trip numbers.
-pub fn print_csv(grid: &Grid) {
-    println!("{}", grid.columns.join(","));
-    for row in &grid.rows {
-        println!("{}", row.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","));
+/// A table as CSV with shortest round-trip numbers: the format of `--format csv` and of the web API's
+/// download.
+pub fn csv_text(columns: &[impl AsRef<str>], rows: &[Vec<f64>]) -> String {
+    let header: Vec<&str> = columns.iter().map(AsRef::as_ref).collect();
+    let mut text = header.join(",");
+    text.push('\n');
+    for row in rows {
+        text.push_str(&row.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","));
+        text.push('\n');
     }
+    text
 }
 
 fn print_markdown(grid: &Grid) {
@@ -185,7 +190,7 @@ pub fn run(args: TableArgs) -> Result<()> {
     };
     match args.format {
         Format::Pretty => print_pretty(&grid),
-        Format::Csv => print_csv(&grid),
+        Format::Csv => print!("{}", csv_text(&grid.columns, &grid.rows)),
         Format::Markdown => print_markdown(&grid),
     }
     Ok(())

@@ -14,7 +14,8 @@ use nnlab_workbook::{ExportOptions, export_workbook};
 use serde_json::{Value, json};
 
 use super::ApiError;
-use crate::backprop::net_args::parse_numbers;
+use crate::backprop::net_args::{exactly, parse_numbers};
+use crate::backprop::table::csv_text;
 
 /// Most iterations one request may ask for (a table of 100,000 rows is already 30 MB of JSON).
 pub const MAX_ITERATIONS: usize = 100_000;
@@ -42,19 +43,11 @@ struct Run {
 }
 
 fn numbers<const N: usize>(field: &str, q: &HashMap<String, String>, default: [f64; N]) -> Result<[f64; N], ApiError> {
-    match q.get(field) {
-        None => Ok(default),
-        Some(text) => {
-            let v = parse_numbers(text).map_err(|e| ApiError::bad(field, e))?.0;
-            if v.len() != N {
-                return Err(ApiError::bad(
-                    field,
-                    format!("expected {N} comma-separated numbers, got {}", v.len()),
-                ));
-            }
-            Ok(std::array::from_fn(|k| v[k]))
-        }
-    }
+    let given = q
+        .get(field)
+        .map(|text| parse_numbers(text).map_err(|e| ApiError::bad(field, e)))
+        .transpose()?;
+    exactly(given.as_ref().map(|n| n.0.as_slice()), default).map_err(|e| ApiError::bad(field, e))
 }
 
 fn positive(field: &str, text: &str) -> Result<f64, ApiError> {
@@ -179,12 +172,7 @@ fn download(content_type: &str, file: &str, body: Vec<u8>) -> Response {
 /// `GET /api/backprop.csv`: the table as `nnlab backprop table --format csv` prints it.
 pub async fn csv(Query(q): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
     let (columns, rows) = Run::parse(&q, 68)?.table()?;
-    let mut text = columns.join(",");
-    text.push('\n');
-    for row in rows {
-        text.push_str(&row.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","));
-        text.push('\n');
-    }
+    let text = csv_text(&columns, &rows);
     Ok(download("text/csv; charset=utf-8", "backprop.csv", text.into_bytes()))
 }
 
