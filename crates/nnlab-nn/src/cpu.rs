@@ -1,23 +1,149 @@
-//! What the CPU offers and which kernels the engine runs on it, detected at run time: the matrix
-//! products go through the `gemm` crate, which picks its kernel on first use from the features it finds.
+//! What the CPU offers and which code paths the engine runs on it, chosen at run time: one binary runs
+//! AVX-512 kernels where the CPU has AVX-512, AVX2/FMA kernels where it has those, and plain x86-64 code
+//! elsewhere. The level can be capped (the CLI reads `NNLAB_SIMD`), so the paths can be compared on one
+//! machine and the bit-identical training test can pin the AVX2 path wherever it exists.
 
-/// The SIMD features that matter to the engine, and the GEMM kernel chosen from them.
+use std::fmt;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// A family of code paths, from the plain x86-64 baseline up. Ordered: a higher level needs more features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SimdLevel {
+    /// Plain x86-64 (SSE2) code and `gemm`'s scalar kernels: what a CPU without AVX2/FMA runs.
+    Baseline,
+    /// AVX2 + FMA: `gemm`'s `fma` kernels and the engine's loops compiled for AVX2.
+    Avx2,
+    /// AVX-512F (with AVX2 + FMA): `gemm`'s `avx512f` kernels and the engine's loops compiled for AVX-512.
+    Avx512,
+}
+
+impl SimdLevel {
+    /// Every level, lowest first.
+    pub const ALL: [SimdLevel; 3] = [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512];
+
+    /// The name used by `NNLAB_SIMD` and printed by `bench`: `baseline`, `avx2`, `avx512`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SimdLevel::Baseline => "baseline",
+            SimdLevel::Avx2 => "avx2",
+            SimdLevel::Avx512 => "avx512",
+        }
+    }
+
+    /// The `gemm` kernel family this level runs: `scalar`, `fma` or `avx512f`.
+    pub fn gemm_kernel(self) -> &'static str {
+        match self {
+            SimdLevel::Baseline => "scalar",
+            SimdLevel::Avx2 => "fma",
+            SimdLevel::Avx512 => "avx512f",
+        }
+    }
+
+    fn from_u8(v: u8) -> Self {
+        Self::ALL[v as usize]
+    }
+}
+
+impl fmt::Display for SimdLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A `NNLAB_SIMD`-style level name that is not one of `baseline`, `avx2`, `avx512`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown SIMD level '{0}' (expected baseline, avx2 or avx512)")]
+pub struct UnknownLevel(pub String);
+
+impl FromStr for SimdLevel {
+    type Err = UnknownLevel;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "baseline" | "none" | "scalar" => Ok(SimdLevel::Baseline),
+            "avx2" | "fma" => Ok(SimdLevel::Avx2),
+            "avx512" | "avx512f" => Ok(SimdLevel::Avx512),
+            _ => Err(UnknownLevel(s.to_string())),
+        }
+    }
+}
+
+/// A cap above what this CPU can run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("this CPU cannot run the {wanted} path (it supports up to {detected})")]
+pub struct Unsupported {
+    /// The level asked for.
+    pub wanted: SimdLevel,
+    /// The highest level the CPU supports.
+    pub detected: SimdLevel,
+}
+
+/// The highest level this CPU supports (AVX-512 needs AVX-512F, AVX2 and FMA; AVX2 needs AVX2 and FMA).
+pub fn detected_level() -> SimdLevel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let v3 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+        if v3 && std::arch::is_x86_feature_detected!("avx512f") {
+            SimdLevel::Avx512
+        } else if v3 {
+            SimdLevel::Avx2
+        } else {
+            SimdLevel::Baseline
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        SimdLevel::Baseline
+    }
+}
+
+/// `u8::MAX` until first use, then the level in effect.
+static LEVEL: AtomicU8 = AtomicU8::new(u8::MAX);
+
+/// The level the engine runs at: the detected one, or lower after [`cap_level`].
+#[inline]
+pub fn level() -> SimdLevel {
+    match LEVEL.load(Ordering::Relaxed) {
+        u8::MAX => {
+            let detected = detected_level();
+            // Only the first caller's store matters; a racing `cap_level` wins because it stores after.
+            let _ = LEVEL.compare_exchange(u8::MAX, detected as u8, Ordering::Relaxed, Ordering::Relaxed);
+            SimdLevel::from_u8(LEVEL.load(Ordering::Relaxed))
+        }
+        v => SimdLevel::from_u8(v),
+    }
+}
+
+/// Makes the engine run at `wanted` from now on (for comparing paths); refused above the CPU's level.
+/// Returns the level now in effect.
+pub fn cap_level(wanted: SimdLevel) -> Result<SimdLevel, Unsupported> {
+    let detected = detected_level();
+    if wanted > detected {
+        return Err(Unsupported { wanted, detected });
+    }
+    LEVEL.store(wanted as u8, Ordering::Relaxed);
+    Ok(wanted)
+}
+
+/// The SIMD features that matter to the engine, and the paths chosen from them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SimdPath {
     /// The x86 features found (`avx2`, `fma`, `avx512f`, …), in a fixed order; empty elsewhere.
     pub features: Vec<&'static str>,
-    /// The `gemm` crate's f32 kernel family on this CPU: `avx512f`, `fma` (AVX2 + FMA) or `scalar`.
+    /// The level the engine runs at now.
+    pub level: SimdLevel,
+    /// The highest level the CPU supports (above `level` when capped).
+    pub detected: SimdLevel,
+    /// The `gemm` f32 kernel family in use: `avx512f`, `fma` (AVX2 + FMA) or `scalar`.
     pub gemm_kernel: &'static str,
-    /// Features the CPU has that this build's kernels do not use (e.g. AVX-512 while gemm's `x86-v4`
-    /// kernels are not compiled in).
-    pub unused: Vec<&'static str>,
 }
 
-/// Detects the features and the kernel the engine's GEMM runs on this CPU.
+/// Detects the features and reports the paths the engine runs on this CPU.
 pub fn simd_path() -> SimdPath {
-    #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+    let mut features = Vec::new();
+    #[cfg(target_arch = "x86_64")]
     {
-        let mut features = Vec::new();
         macro_rules! probe {
             ($($name:tt),*) => {$(
                 if std::arch::is_x86_feature_detected!($name) {
@@ -35,39 +161,30 @@ pub fn simd_path() -> SimdPath {
             "avx512vl",
             "avx512vnni"
         );
-        let has = |f: &str| features.contains(&f);
-        // The gemm dependency is built without its `x86-v4` feature, so its AVX-512 kernels are absent and
-        // it runs its AVX2/FMA kernels wherever `fma` is detected (gemm-common's `init_gemm_fn`).
-        let gemm_kernel = if has("fma") { "fma" } else { "scalar" };
-        let unused = if has("avx512f") { vec!["avx512f"] } else { Vec::new() };
-        SimdPath {
-            features,
-            gemm_kernel,
-            unused,
-        }
     }
-    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
-    {
-        SimdPath {
-            features: Vec::new(),
-            gemm_kernel: "scalar",
-            unused: Vec::new(),
-        }
+    let level = level();
+    SimdPath {
+        features,
+        level,
+        detected: detected_level(),
+        gemm_kernel: level.gemm_kernel(),
     }
 }
 
 impl SimdPath {
-    /// One line for logs: `simd: avx2 fma avx512f …; gemm kernels: fma (AVX-512 present, not used)`.
+    /// One line for logs: `simd: avx512 (cpu: avx2 fma avx512f …); gemm kernels: avx512f`, with
+    /// `, capped from avx512` when a cap is in effect.
     pub fn describe(&self) -> String {
-        let unused = if self.unused.is_empty() {
-            String::new()
+        let capped = if self.level < self.detected {
+            format!(", capped from {}", self.detected)
         } else {
-            format!(" ({} present, not used by this build)", self.unused.join(", "))
+            String::new()
         };
         format!(
-            "simd: {}; gemm kernels: {}{unused}",
+            "simd: {}{capped} (cpu: {}); gemm kernels: {}",
+            self.level,
             if self.features.is_empty() {
-                "none detected".to_string()
+                "no x86 SIMD features detected".to_string()
             } else {
                 self.features.join(" ")
             },
@@ -81,14 +198,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_kernel_follows_the_detected_features() {
+    fn the_detected_level_follows_the_features() {
         let p = simd_path();
-        if p.features.contains(&"fma") {
-            assert_eq!(p.gemm_kernel, "fma");
+        let has = |f| p.features.contains(&f);
+        let expected = if has("avx2") && has("fma") && has("avx512f") {
+            SimdLevel::Avx512
+        } else if has("avx2") && has("fma") {
+            SimdLevel::Avx2
         } else {
-            assert_eq!(p.gemm_kernel, "scalar");
-        }
+            SimdLevel::Baseline
+        };
+        assert_eq!(p.detected, expected);
+        assert!(p.level <= p.detected);
+        assert_eq!(p.gemm_kernel, p.level.gemm_kernel());
         assert!(p.describe().starts_with("simd: "));
-        assert_eq!(p.unused.contains(&"avx512f"), p.features.contains(&"avx512f"));
+    }
+
+    #[test]
+    fn level_names_parse_and_print() {
+        for l in SimdLevel::ALL {
+            assert_eq!(l.name().parse::<SimdLevel>(), Ok(l));
+        }
+        assert_eq!(" AVX512 ".parse::<SimdLevel>(), Ok(SimdLevel::Avx512));
+        let err = "sse9".parse::<SimdLevel>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown SIMD level 'sse9' (expected baseline, avx2 or avx512)"
+        );
+    }
+
+    #[test]
+    fn a_cap_above_the_cpu_is_refused() {
+        if detected_level() < SimdLevel::Avx512 {
+            let err = cap_level(SimdLevel::Avx512).unwrap_err();
+            assert_eq!(err.wanted, SimdLevel::Avx512);
+            assert!(err.to_string().starts_with("this CPU cannot run the avx512 path"));
+        }
     }
 }

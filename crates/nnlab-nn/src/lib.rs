@@ -16,6 +16,7 @@ pub mod layers;
 pub mod optim;
 pub mod param;
 pub mod profile;
+mod simd;
 pub mod tensor;
 mod workspace;
 

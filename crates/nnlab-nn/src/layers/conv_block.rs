@@ -9,6 +9,7 @@ use rayon::prelude::*;
 
 use crate::layers::conv2d::image_chunks;
 use crate::layers::{BatchNorm2d, Conv2d, Dropout, Mode};
+use crate::simd::multiversion;
 use crate::workspace::Workspace;
 use crate::{CHUNK, Tensor};
 
@@ -83,6 +84,123 @@ fn lane_sums(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> (f32, f32)) -> (f64, 
     (s, t)
 }
 
+multiversion! {
+    /// Eval: `v ← max(v, 0)·a + b` (ReLU first) or `max(v·a + b, 0)` (BN first) over one channel.
+    fn eval_affine / eval_affine_at(vals: &mut [f32], a: f32, b: f32, relu_first: bool) = eval_affine_body;
+}
+
+#[inline(always)]
+fn eval_affine_body(vals: &mut [f32], a: f32, b: f32, relu_first: bool) {
+    if relu_first {
+        vals.iter_mut().for_each(|v| *v = v.max(0.0) * a + b);
+    } else {
+        vals.iter_mut().for_each(|v| *v = (*v * a + b).max(0.0));
+    }
+}
+
+multiversion! {
+    /// Training pass 1 over one channel: the ReLU in place (when it comes first), then Σv and Σv².
+    fn relu_and_moments / relu_and_moments_at(vals: &mut [f32], relu: bool) -> (f64, f64) = relu_and_moments_body;
+}
+
+#[inline(always)]
+fn relu_and_moments_body(vals: &mut [f32], relu: bool) -> (f64, f64) {
+    if relu {
+        vals.iter_mut().for_each(|v| *v = v.max(0.0));
+    }
+    lane_sums(vals, vals, |v, _| (v, v * v))
+}
+
+multiversion! {
+    /// Training pass 2 over one channel: `y = (r·a + b)·keep` (ReLU first) or `max(r·a + b, 0)·keep`.
+    fn normalise_and_drop / normalise_and_drop_at(y: &mut [f32], r: &[f32], keep: &[u8], a: f32, b: f32, relu_first: bool) =
+        normalise_and_drop_body;
+}
+
+#[inline(always)]
+fn normalise_and_drop_body(y: &mut [f32], r: &[f32], keep: &[u8], a: f32, b: f32, relu_first: bool) {
+    let n = y.len();
+    let (r, keep) = (&r[..n], &keep[..n]);
+    if relu_first {
+        for i in 0..n {
+            y[i] = (r[i] * a + b) * keep[i] as f32;
+        }
+    } else {
+        for i in 0..n {
+            y[i] = (r[i] * a + b).max(0.0) * keep[i] as f32;
+        }
+    }
+}
+
+multiversion! {
+    /// Backward: the gradient at BN's output, `g = dy·keep·scale` (dropout's backward).
+    fn dropout_grad / dropout_grad_at(g: &mut [f32], dy: &[f32], keep: &[u8], keep_scale: f32) = dropout_grad_body;
+}
+
+#[inline(always)]
+fn dropout_grad_body(g: &mut [f32], dy: &[f32], keep: &[u8], keep_scale: f32) {
+    g.iter_mut()
+        .zip(dy)
+        .zip(keep)
+        .for_each(|((g, &d), &k)| *g = d * (k as f32 * keep_scale));
+}
+
+multiversion! {
+    /// Backward pass 1 over one channel: Σg and Σg·x̂ with x̂ = (r − μ)·inv_std, g masked by a ReLU after
+    /// BN (`relu_after = Some((a, b))`: it passes where r·a + b > 0).
+    fn grad_moments / grad_moments_at(g: &[f32], r: &[f32], mu: f32, inv_std: f32, relu_after: Option<(f32, f32)>) -> (f64, f64) =
+        grad_moments_body;
+}
+
+#[inline(always)]
+fn grad_moments_body(g: &[f32], r: &[f32], mu: f32, is: f32, relu_after: Option<(f32, f32)>) -> (f64, f64) {
+    match relu_after {
+        None => lane_sums(g, r, |g, r| (g, g * (r - mu) * is)),
+        Some((a, b)) => lane_sums(g, r, |g, r| {
+            let g = g * ((r * a + b > 0.0) as u8 as f32);
+            (g, g * (r - mu) * is)
+        }),
+    }
+}
+
+multiversion! {
+    /// Backward pass 2 over one channel: the gradient at the convolution's output,
+    /// `slope·keep·d − offset − per_r·r` where the ReLU passed (`coef = [slope, offset, per_r]`).
+    fn bn_input_grad / bn_input_grad_at(dst: &mut [f32], d: &[f32], r: &[f32], kept: &[u8], coef: [f32; 3], relu_after: Option<(f32, f32)>) =
+        bn_input_grad_body;
+}
+
+#[inline(always)]
+fn bn_input_grad_body(
+    dst: &mut [f32],
+    d: &[f32],
+    r: &[f32],
+    kept: &[u8],
+    coef: [f32; 3],
+    relu_after: Option<(f32, f32)>,
+) {
+    let [slope, offset, per_r] = coef;
+    let n = dst.len();
+    let (d, r, kept) = (&d[..n], &r[..n], &kept[..n]);
+    match relu_after {
+        // ReLU first: r is the ReLU's output, which passed the gradient where r > 0.
+        None => {
+            for i in 0..n {
+                let v = slope * kept[i] as f32 * d[i] - offset - per_r * r[i];
+                dst[i] = if r[i] > 0.0 { v } else { 0.0 };
+            }
+        }
+        // Here r is the convolution's output; the ReLU mask applies to the incoming gradient only, BN's
+        // own terms reach every position.
+        Some((a, b)) => {
+            for (((o, &dv), &rv), &kv) in dst.iter_mut().zip(d).zip(r).zip(kept) {
+                let passed = (kv & ((rv * a + b > 0.0) as u8)) as f32;
+                *o = slope * passed * dv - offset - per_r * rv;
+            }
+        }
+    }
+}
+
 impl ConvBlock {
     /// A block with a k×k convolution, BN momentum `bn_momentum` and dropout `p`.
     pub fn new(cin: usize, cout: usize, k: usize, pad: usize, bn_momentum: f32, p: f32, rng: &mut ChaCha8Rng) -> Self {
@@ -136,11 +254,7 @@ impl ConvBlock {
                     for (y, xi) in ys.chunks_exact_mut(c * plane).zip(xs.chunks_exact(cin * h * w)) {
                         conv.forward_image(xi, h, w, y, cols);
                         for (ch, vals) in y.chunks_exact_mut(plane).enumerate() {
-                            let (a, b) = (scale[ch], shift[ch]);
-                            match order {
-                                BlockOrder::ReluThenBn => vals.iter_mut().for_each(|v| *v = v.max(0.0) * a + b),
-                                BlockOrder::BnThenRelu => vals.iter_mut().for_each(|v| *v = (*v * a + b).max(0.0)),
-                            }
+                            eval_affine(vals, scale[ch], shift[ch], order == BlockOrder::ReluThenBn);
                         }
                     }
                 })
@@ -167,10 +281,7 @@ impl ConvBlock {
                     for (r, xi) in rs.chunks_exact_mut(per).zip(xs.chunks_exact(cin * h * w)) {
                         conv.forward_image(xi, h, w, r, cols);
                         for (ch, vals) in r.chunks_exact_mut(plane).enumerate() {
-                            if relu_first {
-                                vals.iter_mut().for_each(|v| *v = v.max(0.0));
-                            }
-                            let (s, s2) = lane_sums(vals, vals, |v, _| (v, v * v));
+                            let (s, s2) = relu_and_moments(vals, relu_first);
                             sums[ch] += s;
                             sums[c + ch] += s2;
                         }
@@ -218,18 +329,9 @@ impl ConvBlock {
                         dropout.image_keep(seed, chunk * CHUNK + j, keep);
                     }
                     for ch in 0..c {
-                        let (a, b) = (scale[ch], shift[ch]);
                         let range = ch * plane..(ch + 1) * plane;
-                        let (y, r, keep) = (&mut y[range.clone()], &r[range.clone()][..plane], &keep[range][..plane]);
-                        if relu_first {
-                            for i in 0..plane {
-                                y[i] = (r[i] * a + b) * keep[i] as f32;
-                            }
-                        } else {
-                            for i in 0..plane {
-                                y[i] = (r[i] * a + b).max(0.0) * keep[i] as f32;
-                            }
-                        }
+                        let (y, r, keep) = (&mut y[range.clone()], &r[range.clone()], &keep[range]);
+                        normalise_and_drop(y, r, keep, scale[ch], shift[ch], relu_first);
                     }
                 }
             });
@@ -270,23 +372,13 @@ impl ConvBlock {
                         .zip(rs.chunks_exact(per))
                         .zip(keeps.chunks_exact(per))
                     {
-                        g.iter_mut()
-                            .zip(d)
-                            .zip(kept)
-                            .for_each(|((g, &d), &k)| *g = d * (k as f32 * keep_scale));
+                        dropout_grad(g, d, kept, keep_scale);
                         for ch in 0..c {
                             let range = ch * plane..(ch + 1) * plane;
-                            let (mu, is) = (mean[ch], inv_std[ch]);
-                            let (sg, sgx) = if relu_first {
-                                lane_sums(&g[range.clone()], &r[range], |g, r| (g, g * (r - mu) * is))
-                            } else {
-                                // A ReLU after BN passes the gradient only where BN's output r·a + b is positive.
-                                let (a, b) = (bn_a[ch], bn_b[ch]);
-                                lane_sums(&g[range.clone()], &r[range], |g, r| {
-                                    let g = g * ((r * a + b > 0.0) as u8 as f32);
-                                    (g, g * (r - mu) * is)
-                                })
-                            };
+                            // A ReLU after BN passes the gradient only where BN's output r·a + b is positive.
+                            let relu_after = (!relu_first).then(|| (bn_a[ch], bn_b[ch]));
+                            let (sg, sgx) =
+                                grad_moments(&g[range.clone()], &r[range], mean[ch], inv_std[ch], relu_after);
                             sums[ch] += sg;
                             sums[c + ch] += sgx;
                         }
@@ -339,25 +431,9 @@ impl ConvBlock {
                                 kc * inv_std[ch] * mean_gx[ch],
                             );
                             let dst = &mut dconv[range.clone()];
-                            let (d, r, kept) = (
-                                &d[range.clone()][..plane],
-                                &r[range.clone()][..plane],
-                                &kept[range][..plane],
-                            );
-                            if relu_first {
-                                for i in 0..plane {
-                                    let v = slope * kept[i] as f32 * d[i] - offset - per_r * r[i];
-                                    dst[i] = if r[i] > 0.0 { v } else { 0.0 };
-                                }
-                            } else {
-                                // Here r is the convolution's output; the ReLU mask applies to the incoming
-                                // gradient only, BN's own terms reach every position.
-                                let (a, b) = (bn_a[ch], bn_b[ch]);
-                                for (((o, &dv), &rv), &kv) in dst.iter_mut().zip(d).zip(r).zip(kept) {
-                                    let passed = (kv & ((rv * a + b > 0.0) as u8)) as f32;
-                                    *o = slope * passed * dv - offset - per_r * rv;
-                                }
-                            }
+                            let (d, r, kept) = (&d[range.clone()], &r[range.clone()], &kept[range]);
+                            let relu_after = (!relu_first).then(|| (bn_a[ch], bn_b[ch]));
+                            bn_input_grad(dst, d, r, kept, [slope, offset, per_r], relu_after);
                         }
                         let dxi = dxs.as_deref_mut().map(|dx| &mut dx[j * per_in..(j + 1) * per_in]);
                         conv.backward_image(xi, h, w, dconv, &mut grads, dxi, cols, dcols);
@@ -379,6 +455,55 @@ mod tests {
     use rand::SeedableRng;
 
     use crate::layers::ConvOptions;
+
+    /// Every SIMD copy of the block's own loops gives the baseline's bits (odd lengths exercise the
+    /// lane remainders).
+    #[test]
+    fn every_simd_path_of_the_fused_loops_is_bit_identical() {
+        use crate::cpu::{SimdLevel, detected_level};
+        let n = 8 * 13 + 5;
+        let r = random_tensor([1, 1, 1, n], 1).data.to_vec();
+        let d = random_tensor([1, 1, 1, n], 2).data.to_vec();
+        let keep: Vec<u8> = (0..n).map(|i| (i % 7 != 3) as u8).collect();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let run = |level: SimdLevel| {
+            let mut out = Vec::new();
+            for relu_first in [true, false] {
+                let relu_after = (!relu_first).then_some((0.8f32, -0.1f32));
+                let mut v = r.clone();
+                eval_affine_at(level, &mut v, 1.3, -0.2, relu_first);
+                out.push(bits(&v));
+                let mut v = r.clone();
+                let (s, s2) = relu_and_moments_at(level, &mut v, relu_first);
+                out.push(bits(&v));
+                out.push(vec![
+                    s.to_bits() as u32,
+                    (s.to_bits() >> 32) as u32,
+                    s2.to_bits() as u32,
+                ]);
+                let mut y = vec![0.0; n];
+                normalise_and_drop_at(level, &mut y, &r, &keep, 0.7, 0.05, relu_first);
+                out.push(bits(&y));
+                let mut g = vec![0.0; n];
+                dropout_grad_at(level, &mut g, &d, &keep, 1.25);
+                out.push(bits(&g));
+                let (sg, sgx) = grad_moments_at(level, &g, &r, 0.1, 1.7, relu_after);
+                out.push(vec![
+                    sg.to_bits() as u32,
+                    (sgx.to_bits() >> 32) as u32,
+                    sgx.to_bits() as u32,
+                ]);
+                let mut dst = vec![0.0; n];
+                bn_input_grad_at(level, &mut dst, &d, &r, &keep, [0.9, 0.01, 0.3], relu_after);
+                out.push(bits(&dst));
+            }
+            out
+        };
+        let base = run(SimdLevel::Baseline);
+        for level in SimdLevel::ALL.into_iter().filter(|&l| l <= detected_level()) {
+            assert_eq!(run(level), base, "{level}");
+        }
+    }
 
     fn block(k: usize, pad: usize) -> ConvBlock {
         variant(

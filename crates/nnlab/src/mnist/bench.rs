@@ -169,6 +169,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         let mut json = serde_json::json!({
             "train_images_per_sec": train, "eval_images_per_sec": eval,
             "cpu": cpu_model(), "simd": simd.features, "gemm_kernel": simd.gemm_kernel,
+            "simd_level": simd.level.name(), "simd_detected": simd.detected.name(),
         });
         if let Some(p) = &pipeline {
             json["pipeline_batches_per_sec"] = serde_json::json!(

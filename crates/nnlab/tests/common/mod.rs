@@ -28,11 +28,22 @@ pub fn mnist_dir() -> PathBuf {
     dir
 }
 
-/// The `nnlab` binary, reading MNIST from `mnist_dir()`.
+/// The `nnlab` binary, reading MNIST from `mnist_dir()`, on the pinned SIMD path ([`pinned_simd`]).
 pub fn nnlab() -> Command {
     let mut c = Command::cargo_bin("nnlab").unwrap();
     c.env("MNIST_DIR", mnist_dir());
+    match pinned_simd() {
+        Some(level) => c.env("NNLAB_SIMD", level),
+        None => c.env_remove("NNLAB_SIMD"),
+    };
     c
+}
+
+/// The SIMD path the tests' exact numbers were recorded on: AVX2 + FMA (`gemm`'s fma kernels), wherever
+/// the CPU has it, so they hold on AVX2 and AVX-512 machines alike (AVX-512 kernels sum in another order).
+/// The other paths are checked against it within tolerance (`model_cli.rs`).
+pub fn pinned_simd() -> Option<&'static str> {
+    (nnlab_nn::cpu::detected_level() >= nnlab_nn::cpu::SimdLevel::Avx2).then_some("avx2")
 }
 
 /// A run's `metrics.json`: the epoch records without their wall time, and the parameter count.

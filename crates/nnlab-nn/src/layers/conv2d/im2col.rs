@@ -1,6 +1,8 @@
 //! im2col and its adjoint col2im: the columns a convolution's matrix product reads, for any stride,
 //! padding and dilation (stride 1 and dilation 1 copy whole row segments), and the geometry they share.
 
+use crate::simd::multiversion;
+
 /// Where one kernel tap reads: the geometry im2col and col2im share.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Geometry {
@@ -56,6 +58,7 @@ impl Geometry {
 }
 
 /// `im2col` for stride 1 and dilation 1, copying whole row segments: the hot path of most models.
+#[inline(always)]
 fn im2col_unit(x: &[f32], g: &Geometry, cols: &mut [f32]) {
     let Geometry {
         cin,
@@ -95,6 +98,7 @@ fn im2col_unit(x: &[f32], g: &Geometry, cols: &mut [f32]) {
 }
 
 /// `col2im` for stride 1 and dilation 1.
+#[inline(always)]
 fn col2im_unit(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
     let Geometry {
         cin,
@@ -165,8 +169,19 @@ fn scatter_add(dst: &mut [f32], from: &[f32], stride: usize) {
     }
 }
 
-/// Unfolds one image [cin, h, w] into columns [cin·k·k, oh·ow].
-pub(super) fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
+multiversion! {
+    /// Unfolds one image [cin, h, w] into columns [cin·k·k, oh·ow] (on the engine's SIMD level).
+    pub(super) fn im2col / im2col_at(x: &[f32], g: &Geometry, cols: &mut [f32]) = im2col_body;
+}
+
+multiversion! {
+    /// Folds columns back into an image, adding into `dx` (which starts at zero): the adjoint of `im2col`
+    /// (on the engine's SIMD level).
+    pub(super) fn col2im / col2im_at(cols: &[f32], g: &Geometry, dx: &mut [f32]) = col2im_body;
+}
+
+#[inline(always)]
+fn im2col_body(x: &[f32], g: &Geometry, cols: &mut [f32]) {
     if g.stride == 1 && g.dilation == 1 {
         return im2col_unit(x, g, cols);
     }
@@ -192,8 +207,8 @@ pub(super) fn im2col(x: &[f32], g: &Geometry, cols: &mut [f32]) {
     });
 }
 
-/// Folds columns back into an image, adding into `dx` (which starts at zero): the adjoint of `im2col`.
-pub(super) fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
+#[inline(always)]
+fn col2im_body(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
     if g.stride == 1 && g.dilation == 1 {
         return col2im_unit(cols, g, dx);
     }
@@ -211,4 +226,52 @@ pub(super) fn col2im(cols: &[f32], g: &Geometry, dx: &mut [f32]) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::{SimdLevel, detected_level};
+    use crate::layers::gradcheck::random_tensor;
+
+    /// Every SIMD copy of im2col and col2im gives the baseline's bits, for unit and general geometry.
+    #[test]
+    fn every_simd_path_unfolds_and_folds_bit_identically() {
+        for (k, stride, pad, dilation) in [(3, 1, 0, 1), (3, 1, 1, 1), (3, 2, 1, 1), (3, 1, 2, 2), (1, 1, 0, 1)] {
+            let (cin, h, w) = (3, 11, 13);
+            let span = dilation * (k - 1) + 1;
+            let (oh, ow) = ((h + 2 * pad - span) / stride + 1, (w + 2 * pad - span) / stride + 1);
+            let g = Geometry {
+                cin,
+                h,
+                w,
+                k,
+                stride,
+                pad,
+                dilation,
+                oh,
+                ow,
+            };
+            let x = random_tensor([1, cin, h, w], 7).data.to_vec();
+            let d = random_tensor([1, cin * k * k, oh, ow], 8).data.to_vec();
+            let run = |level| {
+                let mut cols = vec![f32::NAN; cin * k * k * oh * ow];
+                im2col_at(level, &x, &g, &mut cols);
+                let mut dx = vec![0.0; cin * h * w];
+                col2im_at(level, &d, &g, &mut dx);
+                (
+                    cols.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    dx.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                )
+            };
+            let base = run(SimdLevel::Baseline);
+            for level in SimdLevel::ALL.into_iter().filter(|&l| l <= detected_level()) {
+                assert_eq!(
+                    run(level),
+                    base,
+                    "{level}: k {k} stride {stride} pad {pad} dilation {dilation}"
+                );
+            }
+        }
+    }
 }

@@ -1,4 +1,9 @@
-//! A safe front for the `gemm` crate's SGEMM on row-major matrices, optionally transposed.
+//! A safe front for the `gemm` crate's SGEMM on row-major matrices, optionally transposed, on the kernel
+//! family of the engine's SIMD level ([`crate::cpu::level`]).
+
+mod kernels;
+
+use crate::cpu::{self, SimdLevel};
 
 /// A row-major matrix view, or the transpose of one.
 #[derive(Debug, Clone, Copy)]
@@ -41,8 +46,14 @@ impl<'a> Mat<'a> {
     }
 }
 
-/// `c = a·b` (or `c += a·b` when `accumulate`), with `c` row-major `a.rows × b.cols`, single-threaded.
+/// `c = a·b` (or `c += a·b` when `accumulate`), with `c` row-major `a.rows × b.cols`, single-threaded,
+/// on the kernels of the engine's current SIMD level.
 pub fn matmul(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
+    matmul_at(cpu::level(), a, b, c, accumulate);
+}
+
+/// [`matmul`] on the kernels of `level` (for comparing paths); a level above the CPU's runs the CPU's.
+pub fn matmul_at(level: SimdLevel, a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
     assert_eq!(a.cols, b.rows, "inner dimensions differ");
     let (m, n, k) = (a.rows, b.cols, a.cols);
     assert!(c.len() >= m * n);
@@ -55,10 +66,12 @@ pub fn matmul(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
         }
         return;
     }
-    // SAFETY: the asserts above guarantee every index the strides reach lies inside the slices, and
-    // `c` does not alias `a` or `b` (it is borrowed mutably).
+    let level = level.min(cpu::detected_level());
+    // SAFETY: the asserts above guarantee every index the strides reach lies inside the slices, `c` does
+    // not alias `a` or `b` (it is borrowed mutably), and the level is one this CPU supports.
     unsafe {
-        gemm::gemm(
+        kernels::sgemm(
+            level,
             m,
             n,
             k,
@@ -74,10 +87,6 @@ pub fn matmul(a: Mat, b: Mat, c: &mut [f32], accumulate: bool) {
             b.row_stride,
             1.0,
             1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
         );
     }
 }
