@@ -151,6 +151,8 @@ impl AppState {
     pub fn resolve_checkpoint(&self, id: Option<&str>) -> Result<(String, PathBuf), ApiError> {
         let id = match id {
             Some(id) => id.to_string(),
+            // `--checkpoint` is the default: no need to list (and read the metrics of) every run.
+            None if self.checkpoint.is_some() => GIVEN_CHECKPOINT.to_string(),
             None => self.default_checkpoint(&self.checkpoints()).ok_or_else(|| {
                 ApiError::not_found(
                     "no checkpoint to predict with: start nnlab serve with --checkpoint FILE, or train a run into the runs folder",
