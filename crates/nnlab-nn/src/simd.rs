@@ -8,7 +8,10 @@
 /// of `body` compiled for `level` (capped at the CPU's), and `name(args)` running it at the engine's
 /// level. `body` must be `#[inline(always)]` so that it is compiled into each copy.
 macro_rules! multiversion {
-    ($(#[$meta:meta])* $vis:vis fn $name:ident / $name_at:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $body:path;) => {
+    (
+        $(#[$meta:meta])*
+        $vis:vis fn $name:ident / $name_at:ident($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? = $body:path;
+    ) => {
         $(#[$meta])*
         #[allow(clippy::too_many_arguments)]
         #[inline]

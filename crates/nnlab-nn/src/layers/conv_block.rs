@@ -100,7 +100,8 @@ fn eval_affine_body(vals: &mut [f32], a: f32, b: f32, relu_first: bool) {
 
 multiversion! {
     /// Training pass 1 over one channel: the ReLU in place (when it comes first), then Σv and Σv².
-    fn relu_and_moments / relu_and_moments_at(vals: &mut [f32], relu: bool) -> (f64, f64) = relu_and_moments_body;
+    fn relu_and_moments / relu_and_moments_at(vals: &mut [f32], relu: bool) -> (f64, f64) =
+        relu_and_moments_body;
 }
 
 #[inline(always)]
@@ -113,8 +114,14 @@ fn relu_and_moments_body(vals: &mut [f32], relu: bool) -> (f64, f64) {
 
 multiversion! {
     /// Training pass 2 over one channel: `y = (r·a + b)·keep` (ReLU first) or `max(r·a + b, 0)·keep`.
-    fn normalise_and_drop / normalise_and_drop_at(y: &mut [f32], r: &[f32], keep: &[u8], a: f32, b: f32, relu_first: bool) =
-        normalise_and_drop_body;
+    fn normalise_and_drop / normalise_and_drop_at(
+        y: &mut [f32],
+        r: &[f32],
+        keep: &[u8],
+        a: f32,
+        b: f32,
+        relu_first: bool,
+    ) = normalise_and_drop_body;
 }
 
 #[inline(always)]
@@ -148,8 +155,13 @@ fn dropout_grad_body(g: &mut [f32], dy: &[f32], keep: &[u8], keep_scale: f32) {
 multiversion! {
     /// Backward pass 1 over one channel: Σg and Σg·x̂ with x̂ = (r − μ)·inv_std, g masked by a ReLU after
     /// BN (`relu_after = Some((a, b))`: it passes where r·a + b > 0).
-    fn grad_moments / grad_moments_at(g: &[f32], r: &[f32], mu: f32, inv_std: f32, relu_after: Option<(f32, f32)>) -> (f64, f64) =
-        grad_moments_body;
+    fn grad_moments / grad_moments_at(
+        g: &[f32],
+        r: &[f32],
+        mu: f32,
+        inv_std: f32,
+        relu_after: Option<(f32, f32)>,
+    ) -> (f64, f64) = grad_moments_body;
 }
 
 #[inline(always)]
@@ -166,8 +178,14 @@ fn grad_moments_body(g: &[f32], r: &[f32], mu: f32, is: f32, relu_after: Option<
 multiversion! {
     /// Backward pass 2 over one channel: the gradient at the convolution's output,
     /// `slope·keep·d − offset − per_r·r` where the ReLU passed (`coef = [slope, offset, per_r]`).
-    fn bn_input_grad / bn_input_grad_at(dst: &mut [f32], d: &[f32], r: &[f32], kept: &[u8], coef: [f32; 3], relu_after: Option<(f32, f32)>) =
-        bn_input_grad_body;
+    fn bn_input_grad / bn_input_grad_at(
+        dst: &mut [f32],
+        d: &[f32],
+        r: &[f32],
+        kept: &[u8],
+        coef: [f32; 3],
+        relu_after: Option<(f32, f32)>,
+    ) = bn_input_grad_body;
 }
 
 #[inline(always)]
