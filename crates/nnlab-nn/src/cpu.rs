@@ -79,8 +79,15 @@ pub struct Unsupported {
     pub detected: SimdLevel,
 }
 
-/// The highest level this CPU supports (AVX-512 needs AVX-512F, AVX2 and FMA; AVX2 needs AVX2 and FMA).
+/// The highest level this CPU supports (AVX-512 needs AVX-512F, AVX2 and FMA; AVX2 needs AVX2 and FMA),
+/// detected once: every dispatched call caps its level with it.
+#[inline]
 pub fn detected_level() -> SimdLevel {
+    static DETECTED: std::sync::OnceLock<SimdLevel> = std::sync::OnceLock::new();
+    *DETECTED.get_or_init(detect)
+}
+
+fn detect() -> SimdLevel {
     #[cfg(target_arch = "x86_64")]
     {
         let v3 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
