@@ -6,19 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-threads=2 batch=256 steps=20 runs=3 model=seed
-while [[ $# -gt 0 ]]; do
-    [[ $# -ge 2 ]] || { echo "bench/simd_paths.sh: $1 needs a value" >&2; exit 2; }
-    case "$1" in
-        --model) model="$2" ;;
-        --threads) threads="$2" ;;
-        --batch-size) batch="$2" ;;
-        --steps) steps="$2" ;;
-        --runs) runs="$2" ;;
-        *) echo "bench/simd_paths.sh: unknown argument '$1' (expected --model, --threads, --batch-size, --steps, --runs)" >&2; exit 2 ;;
-    esac
-    shift 2
-done
+source bench/speed_args.sh
+speed_args "$@"
 nnlab="${NNLAB:-target/release/nnlab}"
 [[ -n "${NNLAB:-}" ]] || cargo build --release --quiet
 
