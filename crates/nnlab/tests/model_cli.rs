@@ -26,6 +26,17 @@ fn digest(path: &Path) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// `nnlab mnist train` of the seed model and recipe for 2 epochs on 2 threads into `out`, with the given
+/// seed and image limits (on the pinned SIMD path unless the caller sets `NNLAB_SIMD`).
+fn train_seed_model(out: &Path, seed: &str, train_limit: &str, test_limit: &str) -> assert_cmd::Command {
+    let mut cmd = nnlab();
+    cmd.args(["mnist", "train", "--model", "seed", "--recipe", "seed", "--seed", seed])
+        .args(["--train-limit", train_limit, "--test-limit", test_limit])
+        .args(["--epochs", "2", "--threads", "2", "--out"])
+        .arg(out);
+    cmd
+}
+
 fn epochs(out: &Path) -> Vec<serde_json::Value> {
     common::epoch_records(out).0
 }
@@ -37,22 +48,7 @@ fn epochs(out: &Path) -> Vec<serde_json::Value> {
 fn the_seed_file_trains_bit_identically_to_the_hard_coded_model() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    nnlab()
-        .args(["mnist", "train", "--model", "seed", "--recipe", "seed", "--seed", "1"])
-        .args([
-            "--train-limit",
-            "5000",
-            "--test-limit",
-            "1000",
-            "--epochs",
-            "2",
-            "--threads",
-            "2",
-            "--out",
-        ])
-        .arg(&out)
-        .assert()
-        .success();
+    train_seed_model(&out, "1", "5000", "1000").assert().success();
     // metrics.csv holds every number in shortest round-trip form (all columns but the wall time).
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
     let rows: Vec<String> = csv.lines().map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect();
@@ -374,21 +370,8 @@ type RunNumbers = (Vec<Vec<f64>>, Vec<(String, Vec<f32>)>);
 fn train_on_path(level: &str) -> RunNumbers {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    nnlab()
+    train_seed_model(&out, "3", "1000", "500")
         .env("NNLAB_SIMD", level)
-        .args(["mnist", "train", "--model", "seed", "--recipe", "seed", "--seed", "3"])
-        .args([
-            "--train-limit",
-            "1000",
-            "--test-limit",
-            "500",
-            "--epochs",
-            "2",
-            "--threads",
-            "2",
-            "--out",
-        ])
-        .arg(&out)
         .assert()
         .success();
     let csv = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
