@@ -4,7 +4,8 @@
 #
 # Usage: bench/compare.sh [--model NAME|FILE] [--threads N] [--batch-size N] [--steps N] [--runs N]
 # The PyTorch side runs the module `nnlab mnist export-pytorch` writes for the same model (default: seed).
-# Installs torch into a throw-away venv (removed on exit); set TORCH_VENV=DIR to use (or keep) one instead.
+# Installs torch into a throw-away venv (removed on exit); set TORCH_VENV=DIR to use (or keep) one instead, or
+# TORCH_PYTHON=PYTHON to use a Python that has torch; NNLAB=BINARY times a prebuilt nnlab instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,21 +13,22 @@ source bench/speed_args.sh
 speed_args "$@"
 
 source bench/torch_venv.sh
+source bench/nnlab_binary.sh
 torch_venv torch numpy
-cargo build --release --quiet
+nnlab_binary
 
 results="$(mktemp)" module="$(mktemp --suffix=.py)"
-target/release/nnlab mnist export-pytorch --model "$model" --out "$module"
+"$nnlab" mnist export-pytorch --model "$model" --out "$module"
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 simd="$(grep -o -w -E 'avx512f|avx512bw|avx512_vnni|avx512_bf16|avx2|fma' /proc/cpuinfo | sort -u | paste -sd' ')"
 for round in $(seq 1 "$runs"); do
     echo "round $round/$runs" >&2
-    printf 'nnlab %s\n' "$(target/release/nnlab mnist bench --model "$model" --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
-    printf 'pytorch %s\n' "$("$venv/bin/python" bench/pytorch_reference.py bench --module "$module" --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
+    printf 'nnlab %s\n' "$("$nnlab" mnist bench --model "$model" --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
+    printf 'pytorch %s\n' "$("$python" bench/pytorch_reference.py bench --module "$module" --batch-size "$batch" --steps "$steps" --threads "$threads" --json)" >>"$results"
 done
 echo "model $model; CPU: $cpu; SIMD flags: $simd"
 
-torch_version="$("$venv/bin/python" -c 'import torch; print(torch.__version__)')"
+torch_version="$("$python" -c 'import torch; print(torch.__version__)')"
 python3 - "$results" "$threads" "$batch" "$steps" "$runs" "$torch_version" <<'EOF'
 import json, statistics, sys
 path, threads, batch, steps, runs, torch_version = sys.argv[1:]

@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 
 source bench/speed_args.sh
 speed_args "$@"
-nnlab="${NNLAB:-target/release/nnlab}"
-[[ -n "${NNLAB:-}" ]] || cargo build --release --quiet
+source bench/nnlab_binary.sh
+nnlab_binary
 
 detected="$(NNLAB_SIMD= "$nnlab" mnist bench --model "$model" --steps 1 --batch-size 4 --json |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["simd_detected"])')"

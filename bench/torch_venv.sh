@@ -1,6 +1,12 @@
-# Sourced by compare.sh and end_to_end.sh: sets $venv to a Python venv that has the given packages.
-# Uses $TORCH_VENV when set (created there if needed, kept); otherwise a throw-away one, removed on exit.
+# Sourced by compare.sh and end_to_end.sh: sets $python to a Python that has the given packages.
+# $TORCH_PYTHON, when set, is used as it is (a Python that already has them, e.g. a machine's own torch);
+# else $TORCH_VENV when set (created there if needed, kept); otherwise a throw-away venv, removed on exit.
 torch_venv() {
+    if [[ -n "${TORCH_PYTHON:-}" ]]; then
+        python="$TORCH_PYTHON"
+        return
+    fi
+    local venv
     if [[ -n "${TORCH_VENV:-}" ]]; then
         venv="$TORCH_VENV"
     else
@@ -15,4 +21,5 @@ torch_venv() {
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
     fi
+    python="$venv/bin/python"
 }
