@@ -2,7 +2,7 @@
 //! (a missed brief is still exit 0) and records the verdicts, and `compare` puts run folders side by side.
 
 mod common;
-use common::nnlab;
+use common::{json_stdout, nnlab};
 
 use std::path::Path;
 
@@ -215,24 +215,17 @@ fn lr_find_plots_the_range_test_and_suggests_a_rate() {
         "a rate of 10 diverges: {out}"
     );
     assert_eq!(&std::fs::read(&plot).unwrap()[1..4], b"PNG");
-    let json = nnlab()
-        .args([
-            "mnist",
-            "lr-find",
-            "--train-limit",
-            "1000",
-            "--batch-size",
-            "32",
-            "--steps",
-            "20",
-            "--json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let v = json_stdout(nnlab().args([
+        "mnist",
+        "lr-find",
+        "--train-limit",
+        "1000",
+        "--batch-size",
+        "32",
+        "--steps",
+        "20",
+        "--json",
+    ]));
     let points = v["points"].as_array().unwrap();
     assert!(points.len() >= 3 && v["suggested_lr"].as_f64().unwrap() > 0.0);
     let lrs: Vec<f64> = points.iter().map(|p| p["lr"].as_f64().unwrap()).collect();

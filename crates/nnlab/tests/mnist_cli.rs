@@ -1,7 +1,7 @@
 //! `nnlab mnist …` run as a user runs it, on the real MNIST files (MNIST_DIR, default ../shared/mnist).
 
 mod common;
-use common::nnlab;
+use common::{json_stdout, nnlab};
 
 use std::path::Path;
 
@@ -208,23 +208,16 @@ fn bad_checkpoints_and_flags_give_one_clear_line() {
 
 #[test]
 fn bench_reports_speeds_and_a_profile_per_layer_as_json_and_text() {
-    let out = nnlab()
-        .args([
-            "mnist",
-            "bench",
-            "--batch-size",
-            "16",
-            "--steps",
-            "2",
-            "--profile",
-            "--json",
-        ])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(nnlab().args([
+        "mnist",
+        "bench",
+        "--batch-size",
+        "16",
+        "--steps",
+        "2",
+        "--profile",
+        "--json",
+    ]));
     assert!(v["train_images_per_sec"].as_f64().unwrap() > 0.0);
     assert!(v["eval_images_per_sec"].as_f64().unwrap() > 0.0);
     let profile = v["profile_ms_per_step"].as_object().unwrap();

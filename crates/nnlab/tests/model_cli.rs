@@ -4,7 +4,7 @@
 //! state_dict loads given its model.
 
 mod common;
-use common::{mnist_dir, nnlab};
+use common::{json_stdout, mnist_dir, nnlab};
 
 use std::path::Path;
 
@@ -72,14 +72,7 @@ fn the_seed_file_trains_bit_identically_to_the_hard_coded_model() {
 
 #[test]
 fn summary_shows_any_model_as_a_table_and_as_json() {
-    let out = nnlab()
-        .args(["mnist", "summary", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let v = json_stdout(nnlab().args(["mnist", "summary", "--json"]));
     assert_eq!(v["params"], 18934);
     assert_eq!(v["layers"].as_array().unwrap().len(), 12);
     assert_eq!(
@@ -273,15 +266,11 @@ fn every_command_works_on_a_model_with_every_module_kind() {
         ));
     // eval needs no --model either, and agrees with the run's own last evaluation.
     let checkpoint = full.join("last.safetensors");
-    let out = nnlab()
-        .args(["mnist", "eval", "--json", "--checkpoint"])
-        .arg(&checkpoint)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let eval: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let eval = json_stdout(
+        nnlab()
+            .args(["mnist", "eval", "--json", "--checkpoint"])
+            .arg(&checkpoint),
+    );
     assert_eq!(eval["model"], "separable");
     assert!(eval["test_accuracy"].as_f64().unwrap() > 0.3, "{eval}");
     // predict on a test digit written as a PNG.
@@ -343,15 +332,11 @@ fn every_command_works_on_a_model_with_every_module_kind() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("holds no model description"));
-    let out = nnlab()
-        .args(["mnist", "eval", "--json", "--model", "separable", "--checkpoint"])
-        .arg(&plain_path)
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let plain_eval: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let plain_eval = json_stdout(
+        nnlab()
+            .args(["mnist", "eval", "--json", "--model", "separable", "--checkpoint"])
+            .arg(&plain_path),
+    );
     assert_eq!(plain_eval["test_accuracy"], eval["test_accuracy"]);
     nnlab()
         .args(["mnist", "eval", "--model", "seed", "--checkpoint"])
@@ -434,15 +419,15 @@ fn every_simd_path_trains_like_the_pinned_one() {
                 "{level}: {name} differs by {worst} (scale {scale})"
             );
         }
-        let json = nnlab()
-            .env("NNLAB_SIMD", level.name())
-            .args(["mnist", "bench", "--steps", "1", "--batch-size", "8", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        let v = json_stdout(nnlab().env("NNLAB_SIMD", level.name()).args([
+            "mnist",
+            "bench",
+            "--steps",
+            "1",
+            "--batch-size",
+            "8",
+            "--json",
+        ]));
         assert_eq!(v["simd_level"], level.name());
         assert_eq!(v["gemm_kernel"], level.gemm_kernel());
     }

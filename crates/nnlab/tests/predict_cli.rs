@@ -2,7 +2,7 @@
 //! from the test set at other sizes, inverted, and in colour.
 
 mod common;
-use common::{mnist_dir, nnlab};
+use common::{json_stdout, mnist_dir, nnlab};
 
 use std::path::{Path, PathBuf};
 
@@ -50,13 +50,11 @@ fn eval_and_predict_on_rendered_test_digits() {
         .success();
     let checkpoint = run.join("last.safetensors");
 
-    let eval = nnlab()
-        .args(["mnist", "eval", "--json", "--checkpoint"])
-        .arg(&checkpoint)
-        .output()
-        .unwrap();
-    assert!(eval.status.success(), "{}", String::from_utf8_lossy(&eval.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
+    let v = json_stdout(
+        nnlab()
+            .args(["mnist", "eval", "--json", "--checkpoint"])
+            .arg(&checkpoint),
+    );
     let accuracy = v["test_accuracy"].as_f64().unwrap();
     assert!(accuracy > 0.9, "{accuracy}");
     let confusion_total: u64 = v["confusion"]

@@ -7,7 +7,7 @@
 //! venv). Without it the test says so and passes, except under CI, where it fails.
 
 mod common;
-use common::{mnist_dir, nnlab};
+use common::{json_stdout, mnist_dir, nnlab};
 
 use std::path::{Path, PathBuf};
 
@@ -31,14 +31,13 @@ fn python(py: &Path, args: &[&str], paths: &[&Path]) -> serde_json::Value {
 }
 
 fn eval(args: &[&str], checkpoint: &Path) -> serde_json::Value {
-    let out = nnlab()
-        .args(["mnist", "eval", "--json"])
-        .args(args)
-        .arg("--checkpoint")
-        .arg(checkpoint)
-        .assert()
-        .success();
-    json(&out.get_output().stdout)
+    json_stdout(
+        nnlab()
+            .args(["mnist", "eval", "--json"])
+            .args(args)
+            .arg("--checkpoint")
+            .arg(checkpoint),
+    )
 }
 
 /// Test images on which two confusion matrices must disagree at the least (half the L1 distance).

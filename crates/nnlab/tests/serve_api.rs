@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use common::{Server, mnist_dir, nnlab, tiny_run};
+use common::{Server, json_stdout, mnist_dir, nnlab, tiny_run};
 use image::GrayImage;
 use nnlab_mnist::Mnist;
 use predicates::prelude::*;
@@ -154,13 +154,12 @@ fn predictions_match_the_cli_and_bad_bodies_are_refused() {
         .collect();
     assert_eq!(probabilities.len(), 10);
     assert!((probabilities.iter().sum::<f64>() - 1.0).abs() < 1e-5);
-    let cli = nnlab()
-        .args(["mnist", "predict", "--json", "--checkpoint"])
-        .arg(run.join("best.safetensors"))
-        .arg(&file)
-        .output()
-        .unwrap();
-    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    let cli = json_stdout(
+        nnlab()
+            .args(["mnist", "predict", "--json", "--checkpoint"])
+            .arg(run.join("best.safetensors"))
+            .arg(&file),
+    );
     assert_eq!(answer["digit"], cli["digit"]);
     assert_eq!(answer["digit"], mnist.test.labels[0]);
     let top = cli["top3"][0]["probability"].as_f64().unwrap();

@@ -39,6 +39,14 @@ pub fn nnlab() -> Command {
     c
 }
 
+/// Runs `cmd`, requires exit 0 (its stderr shown otherwise), and parses its stdout as JSON: the `--json`
+/// outputs the tests read.
+pub fn json_stdout(cmd: &mut Command) -> serde_json::Value {
+    let out = cmd.assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out)))
+}
+
 /// The SIMD path the tests' exact numbers were recorded on: AVX2 + FMA (`gemm`'s fma kernels), wherever
 /// the CPU has it, so they hold on AVX2 and AVX-512 machines alike (AVX-512 kernels sum in another order).
 /// The other paths are checked against it within tolerance (`model_cli.rs`).
