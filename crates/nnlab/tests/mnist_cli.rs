@@ -195,6 +195,10 @@ fn bad_checkpoints_and_flags_give_one_clear_line() {
         ("--epochs", "0", "--epochs must be at least 1"),
         ("--batch-size", "0", "--batch-size must be at least 1"),
         ("--momentum", "1.5", "--momentum must be in [0, 1)"),
+        // The flags and recipe files share one range check; each names the value its own way.
+        ("--lr", "0", "--lr must be a finite number > 0, got 0"),
+        ("--gamma", "0", "--gamma must be in (0, 1], got 0"),
+        ("--rotation", "200", "--rotation must be in [0, 180] degrees, got 200"),
     ] {
         nnlab()
             .args(["mnist", "train", "--out"])

@@ -160,7 +160,7 @@ fn a_bad_recipe_is_one_line_with_file_line_and_key_and_nothing_is_written() {
         ),
         (
             seed.replace("lr = 0.01", "lr = 0"),
-            "optimizer.lr: must be a number > 0, got 0",
+            "optimizer.lr: must be a finite number > 0, got 0",
         ),
         (
             seed.replace("gamma = 0.9", "gamma = 0.9\nwarmup = 0.1"),

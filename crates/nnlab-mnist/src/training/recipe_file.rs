@@ -96,7 +96,17 @@ fn invalid(source_name: &str, key: &str, message: String) -> RecipeError {
 
 /// Checks the values a TOML file and a config.json alike must satisfy, naming the key.
 pub fn validate(c: &TrainConfig, source_name: &str) -> Result<(), RecipeError> {
-    let bad = |key: &str, message: String| Err(invalid(source_name, key, message));
+    match out_of_range(c) {
+        Some((key, problem)) => Err(invalid(source_name, key, problem)),
+        None => Ok(()),
+    }
+}
+
+/// The first value of `c` outside its range, as (recipe key, what is wrong with it): the one set of checks
+/// behind a recipe file, a config.json and the command-line flags that override them; each front names the
+/// key its own way (`optimizer.lr: …` in a file, `--lr …` on the command line).
+pub fn out_of_range(c: &TrainConfig) -> Option<(&'static str, String)> {
+    let bad = |key: &'static str, problem: String| Some((key, problem));
     if c.epochs == 0 {
         return bad("epochs", "must be at least 1".into());
     }
@@ -104,13 +114,16 @@ pub fn validate(c: &TrainConfig, source_name: &str) -> Result<(), RecipeError> {
         return bad("batch_size", "must be at least 1".into());
     }
     if !(c.lr.is_finite() && c.lr > 0.0) {
-        return bad("optimizer.lr", format!("must be a number > 0, got {}", c.lr));
+        return bad("optimizer.lr", format!("must be a finite number > 0, got {}", c.lr));
     }
     if !(0.0..1.0).contains(&c.momentum) {
         return bad("optimizer.momentum", format!("must be in [0, 1), got {}", c.momentum));
     }
     if !(c.weight_decay.is_finite() && c.weight_decay >= 0.0) {
-        return bad("optimizer.weight_decay", format!("must be ≥ 0, got {}", c.weight_decay));
+        return bad(
+            "optimizer.weight_decay",
+            format!("must be a finite number ≥ 0, got {}", c.weight_decay),
+        );
     }
     if c.betas.iter().any(|b| !(0.0..1.0).contains(b)) {
         return bad("optimizer.betas", format!("each must be in [0, 1), got {:?}", c.betas));
@@ -139,13 +152,13 @@ pub fn validate(c: &TrainConfig, source_name: &str) -> Result<(), RecipeError> {
     if !(0.0..=180.0).contains(&c.max_degrees) {
         return bad(
             "augmentation.rotation",
-            format!("must be 0 to 180 degrees, got {}", c.max_degrees),
+            format!("must be in [0, 180] degrees, got {}", c.max_degrees),
         );
     }
     if c.max_shift > 14 {
         return bad(
             "augmentation.translate",
-            format!("must be 0 to 14 pixels, got {}", c.max_shift),
+            format!("must be at most 14 pixels (half the image), got {}", c.max_shift),
         );
     }
     match c.schedule {
@@ -199,7 +212,7 @@ pub fn validate(c: &TrainConfig, source_name: &str) -> Result<(), RecipeError> {
             }
         }
     }
-    Ok(())
+    None
 }
 
 /// Parses a TOML recipe; `name` is used when the file has no `name` key.
@@ -336,7 +349,10 @@ mod tests {
         let e = parse_toml(&typo, "x", "my.toml").unwrap_err().to_string();
         assert!(e.starts_with("my.toml: line 6: unknown key 'batch_sise'"), "{e}");
         let e = parse_toml(&seed.replace("lr = 0.01", "lr = -1"), "x", "my.toml").unwrap_err();
-        assert_eq!(e.to_string(), "my.toml: optimizer.lr: must be a number > 0, got -1");
+        assert_eq!(
+            e.to_string(),
+            "my.toml: optimizer.lr: must be a finite number > 0, got -1"
+        );
         let e = parse_toml(
             &seed.replace("kind = \"step\"", "kind = \"exponential\""),
             "x",

@@ -3,6 +3,7 @@
 
 use anyhow::{Result, bail};
 use nnlab_mnist::training::config::{OptimizerKind, Schedule};
+use nnlab_mnist::training::recipe_file::out_of_range;
 use nnlab_mnist::training::{TrainConfig, load_recipe};
 
 use super::TrainArgs;
@@ -147,40 +148,8 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
     if let Some(v) = args.threads {
         c.threads = v;
     }
-    if c.epochs == 0 {
-        bail!("--epochs must be at least 1");
-    }
-    if c.batch_size == 0 {
-        bail!("--batch-size must be at least 1");
-    }
-    if !(c.lr.is_finite() && c.lr > 0.0) {
-        bail!("--lr must be a finite number > 0, got {}", c.lr);
-    }
-    if !(0.0..1.0).contains(&c.momentum) {
-        bail!("--momentum must be in [0, 1), got {}", c.momentum);
-    }
-    if !(0.0..=1.0).contains(&c.crop_probability) {
-        bail!("--crop-probability must be in [0, 1], got {}", c.crop_probability);
-    }
-    if !(0.0..=180.0).contains(&c.max_degrees) {
-        bail!("--rotation must be in [0, 180] degrees, got {}", c.max_degrees);
-    }
-    if c.max_shift > 14 {
-        bail!(
-            "--translate must be at most 14 pixels (half the image), got {}",
-            c.max_shift
-        );
-    }
-    if !(0.0..1.0).contains(&c.label_smoothing) {
-        bail!("--label-smoothing must be in [0, 1), got {}", c.label_smoothing);
-    }
-    if !(c.weight_decay.is_finite() && c.weight_decay >= 0.0) {
-        bail!("--weight-decay must be a finite number ≥ 0, got {}", c.weight_decay);
-    }
-    if let Schedule::Step { step_size, gamma } = c.schedule
-        && (step_size == 0 || !(gamma > 0.0 && gamma <= 1.0))
-    {
-        bail!("--step-size must be ≥ 1 and --gamma in (0, 1]");
+    if let Some((key, problem)) = out_of_range(&c) {
+        bail!("{} {problem}", flag_of(key));
     }
     if c.threads == 0 {
         bail!("--threads must be at least 1");
@@ -194,4 +163,24 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
         bail!("--train-limit and --test-limit must be at least 1");
     }
     Ok(c)
+}
+
+/// The flag that sets a recipe key, for naming it in an error; a key no flag sets (it can only be wrong in a
+/// recipe file, which is checked when it is read) is named as the recipe's.
+fn flag_of(key: &str) -> String {
+    let flag = match key {
+        "epochs" => "--epochs",
+        "batch_size" => "--batch-size",
+        "optimizer.lr" => "--lr",
+        "optimizer.momentum" => "--momentum",
+        "optimizer.weight_decay" => "--weight-decay",
+        "label_smoothing" => "--label-smoothing",
+        "augmentation.crop_probability" => "--crop-probability",
+        "augmentation.rotation" => "--rotation",
+        "augmentation.translate" => "--translate",
+        "schedule.step_size" => "--step-size",
+        "schedule.gamma" => "--gamma",
+        other => return format!("the recipe's {other}"),
+    };
+    flag.to_string()
 }
