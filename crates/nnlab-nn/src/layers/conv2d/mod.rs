@@ -5,10 +5,13 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 mod depthwise;
+mod direct3;
 mod im2col;
 
+use direct3::{Direct3, direct3_forward};
 use im2col::{Geometry, col2im, im2col};
 
+use crate::cpu::{self, SimdLevel};
 use crate::gemm::{Mat, matmul};
 use crate::init::uniform_fan_in;
 use crate::workspace::Workspace;
@@ -154,8 +157,30 @@ impl Conv2d {
         if self.is_pointwise() || self.is_depthwise() {
             0
         } else {
-            self.cin * self.k * self.k * oh * ow
+            let cols = self.cin * self.k * self.k * oh * ow;
+            self.direct3(h, w).map_or(cols, |d| cols.max(d.scratch_len()))
         }
+    }
+
+    /// The shape for the direct 3×3 forward kernel, when this convolution is one it runs (dense 3×3,
+    /// stride 1, dilation 1, a shape the matrix product sums as one fused chain) and the engine is on a
+    /// path whose matrix product fuses multiply and add (AVX2, AVX-512), so that both give the same bits.
+    fn direct3(&self, h: usize, w: usize) -> Option<Direct3> {
+        let o = self.opts;
+        let d = Direct3 {
+            cin: self.cin,
+            cout: self.cout,
+            h,
+            w,
+            pad: o.pad,
+        };
+        (self.k == 3
+            && o.stride == 1
+            && o.dilation == 1
+            && o.groups == 1
+            && d.matches_gemm()
+            && cpu::level() >= SimdLevel::Avx2)
+            .then_some(d)
     }
 
     /// Length of one chunk's gradient partial sums: the weight (transposed per group), then the bias.
@@ -174,6 +199,12 @@ impl Conv2d {
         }
         if self.is_depthwise() {
             self.depthwise_forward(x, &g, y);
+            self.add_bias(y, g.oh * g.ow);
+            return;
+        }
+        if let Some(d) = self.direct3(h, w)
+            && direct3_forward(x, &self.weight.value, &d, cols, y)
+        {
             self.add_bias(y, g.oh * g.ow);
             return;
         }
