@@ -72,6 +72,22 @@ mod tests {
         assert!(resolve("dir/seed").is_err());
     }
 
+    /// The candidates the README's 8k table reports stay loadable and under the brief's budget.
+    #[test]
+    fn every_candidate_model_file_parses_under_8000_parameters() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/candidates");
+        let mut files = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == EXTENSION) {
+                let spec = resolve(path.to_str().unwrap()).unwrap_or_else(|e| panic!("{e}"));
+                assert!(spec.params() < 8000, "{}: {} parameters", path.display(), spec.params());
+                files += 1;
+            }
+        }
+        assert!(files >= 4, "{files} candidate files in {}", dir.display());
+    }
+
     #[test]
     fn the_small_models_keep_under_their_budgets() {
         assert_eq!(shipped("small8k").unwrap().params(), 7674);

@@ -5,9 +5,9 @@
 //! Every output is the same sum as the im2col product's, in the same order — one chain over (input channel,
 //! kernel row, kernel column), as im2col orders the columns — with each product fused into the sum as the
 //! `gemm` crate's AVX2 and AVX-512 micro-kernels fuse it. On those paths the result is bit-identical to the
-//! matrix product's (tested), so switching between them changes no number. The kernels use AVX2 + FMA intrinsics (the compiler kept a portable version's
-//! sums on the stack) and run on the AVX-512 path with its 32 registers; the baseline path keeps the
-//! matrix product (its kernel does not fuse).
+//! matrix product's (tested), so switching between them changes no number. The kernel uses AVX2 + FMA
+//! intrinsics (the compiler kept a portable version's sums on the stack) and runs on the AVX-512 path with
+//! its 32 registers; the baseline path keeps the matrix product (its kernel does not fuse).
 //!
 //! Layout: outputs are computed along the *wide* plane, the zero-bordered source's width per output row,
 //! so that the 16 or 24 outputs of a tile read as many consecutive values per tap; the outputs of each row
