@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The full seed recipe (19 epochs, augmentation, evaluation after every epoch) in nnlab and in PyTorch,
 # one after the other on this machine, with the same thread count and one data-loading worker each.
-# Usage: bench/end_to_end.sh [--model NAME|FILE] [--threads N]   (logs in runs/e2e-*.log; about 25 min on 2
-# cores here). The PyTorch side trains the module `nnlab mnist export-pytorch` writes for the same model.
+# Usage: bench/end_to_end.sh [--model NAME|FILE] [--threads N] [--epochs N]   (logs in runs/e2e-*.log; about
+# 25 min on 2 cores here). The PyTorch side trains the module `nnlab mnist export-pytorch` writes for the same model.
 # Installs torch and torchvision into a throw-away venv; set TORCH_VENV=DIR to use (or keep) one instead, or
 # TORCH_PYTHON=PYTHON to use a Python that has them; NNLAB=BINARY times a prebuilt nnlab instead of building one.
 # --epochs N shortens both runs to the first N epochs (a per-epoch comparison where 19 epochs take too long).
