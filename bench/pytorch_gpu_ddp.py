@@ -20,36 +20,19 @@ to try the script on a machine without a GPU.
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import socket
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_reference import find, read_idx  # noqa: E402
-
-
-def load_module(path):
-    spec = importlib.util.spec_from_file_location("exported", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def split(name, device):
-    directory = os.environ.get("MNIST_DIR", "../shared/mnist")
-    images = read_idx(find(directory, f"{name}-images-idx3-ubyte")).astype(np.float32)
-    labels = read_idx(find(directory, f"{name}-labels-idx1-ubyte")).astype(np.int64)
-    x = (torch.from_numpy(images) / 255.0 - 0.1307) / 0.3081
-    return x.unsqueeze(1).to(device), torch.from_numpy(labels).to(device)
+from pytorch_reference import evaluate, exported_module, split  # noqa: E402
 
 
 def float32_only():
@@ -67,17 +50,6 @@ def rank_device(args, backend, rank):
     return torch.device("cuda", gpu)
 
 
-def evaluate(model, device):
-    x, y = split("t10k", device)
-    model.eval()
-    with torch.no_grad():
-        predicted = torch.cat([model(x[i : i + 1000]).argmax(1) for i in range(0, len(y), 1000)])
-    confusion = np.zeros((10, 10), dtype=int)
-    for t, p in zip(y.tolist(), predicted.tolist()):
-        confusion[t][p] += 1
-    return {"accuracy": float((predicted == y).float().mean()), "confusion": confusion.tolist()}
-
-
 def worker(rank, args, backend, port, results):
     float32_only()
     os.environ["MASTER_ADDR"] = "127.0.0.1"
@@ -85,7 +57,7 @@ def worker(rank, args, backend, port, results):
     dist.init_process_group(backend, rank=rank, world_size=args.ranks)
     device = rank_device(args, backend, rank)
     torch.manual_seed(args.seed)
-    module = load_module(args.module)
+    module = exported_module(args.module)
     model = module.Net()
     module.load_nnlab_checkpoint(model, args.checkpoint)
     model = torch.nn.parallel.DistributedDataParallel(
@@ -145,7 +117,7 @@ def main():
         sys.exit("pytorch_gpu_ddp.py: --ranks, --epochs and --batch-size must be at least 1")
     float32_only()
     device = torch.device(args.device)
-    module = load_module(args.module)
+    module = exported_module(args.module)
     model = module.Net()
     module.load_nnlab_checkpoint(model, args.checkpoint)
     before = evaluate(model.to(device), device)

@@ -62,14 +62,19 @@ class Net(nn.Module):
         return F.log_softmax(self.fc(x), dim=1)
 
 
-def exported_net(path):
-    """The class Net of a module written by `nnlab mnist export-pytorch`."""
+def exported_module(path):
+    """A module written by `nnlab mnist export-pytorch` (its class Net and load_nnlab_checkpoint)."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("exported", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.Net
+    return module
+
+
+def exported_net(path):
+    """The class Net of a module written by `nnlab mnist export-pytorch`."""
+    return exported_module(path).Net
 
 
 def bench(args):
@@ -129,6 +134,27 @@ def find(directory, stem):
         if os.path.exists(path):
             return path
     sys.exit(f"MNIST_DIR: {directory} has no {stem}[.gz]")
+
+
+def split(name, device="cpu"):
+    """An MNIST split ("train" or "t10k") from $MNIST_DIR as normalised [N, 1, 28, 28] images and labels."""
+    directory = os.environ.get("MNIST_DIR", "../shared/mnist")
+    images = read_idx(find(directory, f"{name}-images-idx3-ubyte")).astype(np.float32)
+    labels = read_idx(find(directory, f"{name}-labels-idx1-ubyte")).astype(np.int64)
+    x = (torch.from_numpy(images) / 255.0 - 0.1307) / 0.3081
+    return x.unsqueeze(1).to(device), torch.from_numpy(labels).to(device)
+
+
+def evaluate(model, device="cpu"):
+    """Test accuracy and the 10×10 confusion matrix (rows: true digit), as nnlab mnist eval --json has them."""
+    x, y = split("t10k", device)
+    model.eval()
+    with torch.no_grad():
+        predicted = torch.cat([model(x[i : i + 1000]).argmax(1) for i in range(0, len(y), 1000)])
+    confusion = np.zeros((10, 10), dtype=int)
+    for t, p in zip(y.tolist(), predicted.tolist()):
+        confusion[t][p] += 1
+    return {"accuracy": float((predicted == y).float().mean()), "confusion": confusion.tolist()}
 
 
 class Digits(torch.utils.data.Dataset):

@@ -11,43 +11,15 @@ Both print one JSON object: {"accuracy": …, "confusion": [[…] × 10]}. MNIST
 """
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "../../../../bench"))
-from pytorch_reference import find, read_idx  # noqa: E402
-
-
-def load_module(path):
-    spec = importlib.util.spec_from_file_location("exported", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def split(name):
-    directory = os.environ.get("MNIST_DIR", "../shared/mnist")
-    images = read_idx(find(directory, f"{name}-images-idx3-ubyte")).astype(np.float32)
-    labels = read_idx(find(directory, f"{name}-labels-idx1-ubyte")).astype(np.int64)
-    x = (torch.from_numpy(images) / 255.0 - 0.1307) / 0.3081
-    return x.unsqueeze(1), torch.from_numpy(labels)
-
-
-def evaluate(model):
-    x, y = split("t10k")
-    model.eval()
-    with torch.no_grad():
-        predicted = torch.cat([model(x[i : i + 1000]).argmax(1) for i in range(0, len(y), 1000)])
-    confusion = np.zeros((10, 10), dtype=int)
-    for t, p in zip(y.tolist(), predicted.tolist()):
-        confusion[t][p] += 1
-    return {"accuracy": float((predicted == y).float().mean()), "confusion": confusion.tolist()}
+from pytorch_reference import evaluate, exported_module, split  # noqa: E402
 
 
 def main():
@@ -60,7 +32,7 @@ def main():
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(2)
-    module = load_module(args.module)
+    module = exported_module(args.module)
     model = module.Net()
     if args.command == "eval":
         module.load_nnlab_checkpoint(model, args.checkpoint)
