@@ -31,7 +31,7 @@ fn stencil3(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], ac
 }
 
 /// Copies a `h`×`w` plane into the middle of a zero border `p` wide: `out` is (h + 2p)×(w + 2p).
-fn pad_plane(x: &[f32], h: usize, w: usize, p: usize, out: &mut [f32]) {
+pub(super) fn pad_plane(x: &[f32], h: usize, w: usize, p: usize, out: &mut [f32]) {
     let pw = w + 2 * p;
     out[..p * pw].fill(0.0);
     out[(h + p) * pw..].fill(0.0);

@@ -13,6 +13,7 @@
 //! so that the 16 or 24 outputs of a tile read as many consecutive values per tap; the outputs of each row
 //! that fall outside the image are computed and dropped.
 
+use super::depthwise::pad_plane;
 use crate::cpu::SimdLevel;
 
 /// The most outputs a tile covers along the wide plane (three AVX vectors, on the AVX-512 path).
@@ -108,24 +109,14 @@ pub(super) fn direct3_forward_at(
     }
 }
 
-/// `channels` planes of `h`×`w` with a zero border `p` wide, one after the other, then zeros for the reach
-/// of the last tile (read, never kept).
+/// `channels` planes of `h`×`w` with a zero border `p` wide ([`pad_plane`] each), one after the other, then
+/// zeros for the reach of the last tile (read, never kept).
 fn pad_planes(x: &[f32], channels: usize, h: usize, w: usize, p: usize, padded: &mut [f32]) {
-    let (hp, wp) = (h + 2 * p, w + 2 * p);
-    let planes = channels * hp * wp;
-    for (c, plane) in padded[..planes].chunks_exact_mut(hp * wp).enumerate() {
-        plane[..p * wp].fill(0.0);
-        plane[(h + p) * wp..].fill(0.0);
-        for (row, src) in plane[p * wp..(h + p) * wp]
-            .chunks_exact_mut(wp)
-            .zip(x[c * h * w..][..h * w].chunks_exact(w))
-        {
-            row[..p].fill(0.0);
-            row[p..p + w].copy_from_slice(src);
-            row[p + w..].fill(0.0);
-        }
+    let plane = (h + 2 * p) * (w + 2 * p);
+    for (c, out) in padded[..channels * plane].chunks_exact_mut(plane).enumerate() {
+        pad_plane(&x[c * h * w..][..h * w], h, w, p, out);
     }
-    padded[planes..].fill(0.0);
+    padded[channels * plane..].fill(0.0);
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -11,7 +11,6 @@ mod im2col;
 use direct3::{Direct3, direct3_forward};
 use im2col::{Geometry, col2im, im2col};
 
-use crate::cpu::{self, SimdLevel};
 use crate::gemm::{Mat, matmul};
 use crate::init::uniform_fan_in;
 use crate::workspace::Workspace;
@@ -163,8 +162,8 @@ impl Conv2d {
     }
 
     /// The shape for the direct 3×3 forward kernel, when this convolution is one it runs (dense 3×3,
-    /// stride 1, dilation 1, a shape the matrix product sums as one fused chain) and the engine is on a
-    /// path whose matrix product fuses multiply and add (AVX2, AVX-512), so that both give the same bits.
+    /// stride 1, dilation 1, a shape the matrix product sums as one fused chain). The kernel itself declines
+    /// the baseline SIMD path, whose matrix product does not fuse multiply and add.
     fn direct3(&self, h: usize, w: usize) -> Option<Direct3> {
         let o = self.opts;
         let d = Direct3 {
@@ -174,13 +173,7 @@ impl Conv2d {
             w,
             pad: o.pad,
         };
-        (self.k == 3
-            && o.stride == 1
-            && o.dilation == 1
-            && o.groups == 1
-            && d.matches_gemm()
-            && cpu::level() >= SimdLevel::Avx2)
-            .then_some(d)
+        (self.k == 3 && o.stride == 1 && o.dilation == 1 && o.groups == 1 && d.matches_gemm()).then_some(d)
     }
 
     /// Length of one chunk's gradient partial sums: the weight (transposed per group), then the bias.
