@@ -7,7 +7,8 @@
 # Usage: bench/gpu_roundtrip.sh [--model NAME|FILE] [--epochs N] [--ranks N] [--threads N] [--device cuda|cpu]
 #   --epochs: nnlab's training epochs before the hand-over (default 1); the DDP run trains one more.
 # Needs a CUDA GPU and a Python with torch and safetensors ($TORCH_PYTHON, default python3); NNLAB=BINARY uses a
-# prebuilt nnlab instead of building one. --device cpu does the same on the CPU (gloo), to try it without a GPU. MNIST from $MNIST_DIR (default ../shared/mnist).
+# prebuilt nnlab instead of building one. --device cpu does the same on the CPU (gloo), to try it without a GPU.
+# MNIST from $MNIST_DIR (default ../shared/mnist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model=seed epochs=1 ranks=2 threads=2 device=cuda
