@@ -51,34 +51,50 @@ pub unsafe fn sgemm(
         ($module:ident, $simd:ty, $n:expr) => {{
             use gemm_f32::microkernel::$module::f32::{H_M, H_N, H_UKR, MR_DIV_N, NR, UKR};
             const N: usize = $n;
-            // SAFETY: forwarded from the caller (level supported, accesses in bounds, no aliasing).
-            unsafe {
-                gemm_basic_generic::<_, f32, N, { MR_DIV_N * N }, NR, MR_DIV_N, H_M, H_N>(
-                    <$simd as MixedSimd<f32, f32, f32, f32>>::try_new().expect("kernel level above the CPU's"),
-                    m,
-                    n,
-                    k,
-                    dst,
-                    dst_cs,
-                    dst_rs,
-                    read_dst,
-                    lhs,
-                    lhs_cs,
-                    lhs_rs,
-                    rhs,
-                    rhs_cs,
-                    rhs_rs,
-                    alpha,
-                    beta,
-                    false,
-                    false,
-                    false,
-                    |a, b, c| a * b + c,
-                    &UKR,
-                    &H_UKR,
-                    false,
-                    gemm_common::Parallelism::None,
-                )
+            let simd = <$simd as MixedSimd<f32, f32, f32, f32>>::try_new().expect("kernel level above the CPU's");
+            let horizontal = H_M > 0 && H_N > 0;
+            let strides = Strides {
+                dst_cs,
+                dst_rs,
+                lhs_cs,
+                lhs_rs,
+                rhs_cs,
+                rhs_rs,
+            };
+            let (mut depth, mut read_dst, mut alpha) = (0, read_dst, alpha);
+            for piece in depth_pieces(m, n, k, &strides, horizontal) {
+                // SAFETY: forwarded from the caller (level supported, accesses in bounds, no aliasing); a
+                // piece reads columns `depth..depth + piece` of lhs and the same rows of rhs.
+                unsafe {
+                    gemm_basic_generic::<_, f32, N, { MR_DIV_N * N }, NR, MR_DIV_N, H_M, H_N>(
+                        simd,
+                        m,
+                        n,
+                        piece,
+                        dst,
+                        dst_cs,
+                        dst_rs,
+                        read_dst,
+                        lhs.wrapping_offset(depth as isize * lhs_cs),
+                        lhs_cs,
+                        lhs_rs,
+                        rhs.wrapping_offset(depth as isize * rhs_rs),
+                        rhs_cs,
+                        rhs_rs,
+                        alpha,
+                        beta,
+                        false,
+                        false,
+                        false,
+                        |a, b, c| a * b + c,
+                        &UKR,
+                        &H_UKR,
+                        false,
+                        gemm_common::Parallelism::None,
+                    )
+                };
+                // Later pieces add to what the first wrote, as gemm's own depth loop does.
+                (depth, read_dst, alpha) = (depth + piece, true, 1.0);
             }
         }};
     }
@@ -92,6 +108,48 @@ pub unsafe fn sgemm(
         #[cfg(not(target_arch = "x86_64"))]
         _ => family!(scalar, gemm_common::simd::Scalar, 1),
     }
+}
+
+/// The strides of one product, after `sgemm`'s transposition to a column-major destination.
+struct Strides {
+    dst_cs: isize,
+    dst_rs: isize,
+    lhs_cs: isize,
+    lhs_rs: isize,
+    rhs_cs: isize,
+    rhs_rs: isize,
+}
+
+/// The depth of each call `sgemm` makes for an `m × k` by `k × n` product, so that every CPU sums in the
+/// same order. `gemm` splits a long depth into blocks sized from the L1 cache it detects (on its blocked
+/// path: 512 on a 32 KiB 8-way L1, 1,024 on a 48 KiB 12-way one), and each block's partial sums are added
+/// to the destination separately, so the same product rounds differently on another CPU. Its other paths
+/// (tiny products summed horizontally in blocks of 1,024, matrix-vector products, depth ≤ 2, and
+/// products up to 64 × 64 with blocks of 512) do not depend on the CPU and are left whole. On the blocked
+/// path the depth is cut here exactly as a 32 KiB 8-way L1 (AMD Zen 2–4, most Intel cores before Ice
+/// Lake) makes gemm cut it — ⌈k / 512⌉ equal blocks — and each block is one call that gemm no longer
+/// splits, as every CPU's blocks are at least 512 deep.
+fn depth_pieces(m: usize, n: usize, k: usize, s: &Strides, horizontal: bool) -> Vec<usize> {
+    const BLOCK: usize = 512;
+    let whole = m == 0
+        || n == 0
+        || k <= BLOCK
+        || (horizontal && s.lhs_cs == 1 && s.rhs_rs == 1 && m * n <= 16 * 16)
+        || (n <= 1 && s.lhs_rs == 1 && s.dst_rs == 1)
+        || (n <= 1 && s.lhs_cs == 1 && s.rhs_rs == 1)
+        || (m <= 1 && s.rhs_cs == 1 && s.dst_cs == 1)
+        || (m <= 1 && s.rhs_rs == 1 && s.lhs_cs == 1)
+        || (m <= 64 && n <= 64);
+    if whole {
+        return vec![k];
+    }
+    let blocks = k.div_ceil(BLOCK);
+    let depth = k.div_ceil(blocks);
+    let mut pieces = vec![depth; k / depth];
+    if !k.is_multiple_of(depth) {
+        pieces.push(k % depth);
+    }
+    pieces
 }
 
 #[cfg(test)]
@@ -185,6 +243,72 @@ mod tests {
                 gemm_common::Parallelism::None,
             )
         };
+        assert!(ours.iter().zip(&theirs).all(|(x, y)| x.to_bits() == y.to_bits()));
+    }
+    #[test]
+    fn a_long_depth_is_cut_as_a_32k_8_way_l1_cuts_it_and_short_or_small_products_stay_whole() {
+        let dense = Strides {
+            dst_cs: 1,
+            dst_rs: 300,
+            lhs_cs: 1,
+            lhs_rs: 2000,
+            rhs_cs: 1,
+            rhs_rs: 300,
+        };
+        assert_eq!(depth_pieces(16, 300, 2000, &dense, true), [500, 500, 500, 500]);
+        assert_eq!(depth_pieces(16, 300, 1025, &dense, true), [342, 342, 341]);
+        assert_eq!(depth_pieces(16, 300, 512, &dense, true), [512]);
+        assert_eq!(
+            depth_pieces(16, 64, 5000, &dense, true),
+            [5000],
+            "gemm's own 512 blocks up to 64 × 64"
+        );
+        let contiguous_depth = Strides { rhs_rs: 1, ..dense };
+        assert_eq!(
+            depth_pieces(300, 1, 5000, &contiguous_depth, true),
+            [5000],
+            "gemm's matrix-vector product"
+        );
+        assert_eq!(
+            depth_pieces(300, 2, 5000, &contiguous_depth, true),
+            [500; 10],
+            "a blocked product"
+        );
+    }
+
+    #[test]
+    fn the_cut_product_is_gemms_own_added_block_by_block() {
+        // 16 × 2000 by 2000 × 300: four blocks of 500, each one call of gemm's own front, added in order.
+        let (m, k, n) = (16, 2000, 300);
+        let (a, b) = operands(m, k, n);
+        let ours = product(detected_level(), &a, &b, m, k, n);
+        let mut theirs = vec![0.0f32; m * n];
+        for (block, depth) in (0..k).step_by(500).enumerate() {
+            // SAFETY: row-major operands as in `product`; columns depth..depth+500 of a, the same rows of b.
+            unsafe {
+                gemm_f32::gemm::f32::get_gemm_fn()(
+                    n,
+                    m,
+                    500,
+                    theirs.as_mut_ptr(),
+                    n as isize,
+                    1,
+                    block > 0,
+                    b.as_ptr().add(depth * n),
+                    n as isize,
+                    1,
+                    a.as_ptr().add(depth),
+                    k as isize,
+                    1,
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm_common::Parallelism::None,
+                )
+            };
+        }
         assert!(ours.iter().zip(&theirs).all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 }
