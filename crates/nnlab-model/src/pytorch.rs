@@ -111,10 +111,10 @@ class Net(nn.Module):
 
 
 def load_nnlab_checkpoint(model, path):
-    """Loads an nnlab checkpoint (the optimizer's momentum buffers it also holds are skipped)."""
+    """Loads an nnlab checkpoint, skipping its optimizer state (and an EMA run's weights under training)."""
     from safetensors.torch import load_file
 
-    state = {{k: v for k, v in load_file(path).items() if not k.startswith("optimizer.")}}
+    state = {{k: v for k, v in load_file(path).items() if not k.startswith(("optimizer.", "training."))}}
     model.load_state_dict(state)
     return model
 "#,

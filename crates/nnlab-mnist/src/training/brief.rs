@@ -303,6 +303,8 @@ mod tests {
             test_accuracy: acc,
             lr: 0.01,
             seconds: 1.0,
+            raw_test_loss: None,
+            raw_test_accuracy: None,
         }
     }
 

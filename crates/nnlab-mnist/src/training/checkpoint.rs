@@ -64,8 +64,13 @@ pub enum CheckpointError {
 /// A trained (or training) model with the state needed to resume exactly.
 #[derive(Debug, Clone)]
 pub struct Checkpoint {
-    /// The network, running statistics and momentum buffers included.
+    /// The network, running statistics and momentum buffers included: the model that is evaluated, exported
+    /// and predicted with (in a weight-averaged run, the average).
     pub model: Network,
+    /// In a weight-averaged run (`ema_decay`), the weights under optimisation with their momentum buffers,
+    /// which a resumed run goes on training; stored as `training.<name>` tensors, which a PyTorch
+    /// `load_state_dict` of the model skips like the optimizer's. `None` otherwise.
+    pub training: Option<Network>,
     /// Epochs completed.
     pub epoch: usize,
     /// Optimizer steps taken.
@@ -76,18 +81,41 @@ pub struct Checkpoint {
     pub records: Vec<EpochRecord>,
 }
 
+/// Name prefix of the weights under optimisation in a weight-averaged run's checkpoint.
+const TRAINING: &str = "training.";
+
+/// Names a plain `load_state_dict` of the model skips: optimizer state and a weight-averaged run's
+/// weights under optimisation.
+fn is_extra(name: &str) -> bool {
+    name.starts_with("optimizer.") || name.starts_with(TRAINING)
+}
+
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Every tensor of the model as (name, dtype, shape, bytes), PyTorch names, then the optimizer's state
-/// under the names of PyTorch's optimizer state: SGD's `momentum_buffer`, or Adam's `exp_avg` and
-/// `exp_avg_sq` (`adam`).
-fn tensors(model: &mut Network, adam: bool) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
+/// Every tensor of the model as (name, dtype, shape, bytes), PyTorch names behind `prefix` (empty for the
+/// model itself, `training.` for the weights under optimisation of a weight-averaged run), then — with
+/// `optimizer` — the optimizer's state under the names of PyTorch's optimizer state: SGD's
+/// `momentum_buffer`, or Adam's `exp_avg` and `exp_avg_sq` (`adam`).
+fn tensors(
+    model: &mut Network,
+    prefix: &str,
+    optimizer: bool,
+    adam: bool,
+) -> Vec<(String, Dtype, Vec<usize>, Vec<u8>)> {
     let mut out = Vec::new();
     let mut momentum = Vec::new();
     for (name, p) in model.named_params_mut() {
-        out.push((name.clone(), Dtype::F32, p.shape.clone(), f32_bytes(&p.value)));
+        out.push((
+            format!("{prefix}{name}"),
+            Dtype::F32,
+            p.shape.clone(),
+            f32_bytes(&p.value),
+        ));
+        if !optimizer {
+            continue;
+        }
         let state = |suffix: &str, values: &[f32]| {
             (
                 format!("optimizer.{name}.{suffix}"),
@@ -108,22 +136,22 @@ fn tensors(model: &mut Network, adam: bool) -> Vec<(String, Dtype, Vec<usize>, V
             momentum.push(state("momentum_buffer", &p.velocity));
         }
     }
-    for (prefix, bn) in model.batch_norms_mut() {
+    for (key, bn) in model.batch_norms_mut() {
         let c = bn.running_mean.len();
         out.push((
-            format!("{prefix}.running_mean"),
+            format!("{prefix}{key}.running_mean"),
             Dtype::F32,
             vec![c],
             f32_bytes(&bn.running_mean),
         ));
         out.push((
-            format!("{prefix}.running_var"),
+            format!("{prefix}{key}.running_var"),
             Dtype::F32,
             vec![c],
             f32_bytes(&bn.running_var),
         ));
         out.push((
-            format!("{prefix}.num_batches_tracked"),
+            format!("{prefix}{key}.num_batches_tracked"),
             Dtype::I64,
             vec![],
             bn.batches_tracked.to_le_bytes().to_vec(),
@@ -133,6 +161,45 @@ fn tensors(model: &mut Network, adam: bool) -> Vec<(String, Dtype, Vec<usize>, V
     out
 }
 
+fn floats(b: &[u8]) -> Vec<f32> {
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+/// Sets `net`'s weights and BatchNorm buffers from the checked tensors named `prefix` + PyTorch name.
+fn fill(net: &mut Network, values: &HashMap<String, Vec<u8>>, prefix: &str) {
+    for (name, p) in net.named_params_mut() {
+        p.value = floats(&values[&format!("{prefix}{name}")]);
+    }
+    for (key, bn) in net.batch_norms_mut() {
+        bn.running_mean = floats(&values[&format!("{prefix}{key}.running_mean")]);
+        bn.running_var = floats(&values[&format!("{prefix}{key}.running_var")]);
+        let t = &values[&format!("{prefix}{key}.num_batches_tracked")];
+        bn.batches_tracked = i64::from_le_bytes(t[..8].try_into().expect("8 bytes"));
+    }
+}
+
+/// Sets `net`'s optimizer state from the checkpoint: SGD's momentum buffers, or Adam's two moments.
+fn fill_optimizer(net: &mut Network, st: &SafeTensors, values: &HashMap<String, Vec<u8>>) {
+    for (name, p) in net.named_params_mut() {
+        if let Some(v) = values.get(&format!("optimizer.{name}.momentum_buffer")) {
+            p.velocity = floats(v);
+        }
+        // Adam's moments, when the run used Adam or AdamW.
+        let moment = |suffix: &str| {
+            st.tensor(&format!("optimizer.{name}.{suffix}"))
+                .ok()
+                .filter(|t| t.dtype() == Dtype::F32 && t.shape() == p.shape.as_slice())
+                .map(|t| floats(t.data()))
+        };
+        if let (Some(m), Some(v)) = (moment("exp_avg"), moment("exp_avg_sq")) {
+            p.velocity = m;
+            p.second = v;
+        }
+    }
+}
+
 impl Checkpoint {
     /// Serialises the checkpoint to safetensors bytes.
     pub fn to_bytes(&mut self) -> Vec<u8> {
@@ -140,7 +207,14 @@ impl Checkpoint {
             .config
             .as_ref()
             .is_some_and(|c| c.optimizer != super::config::OptimizerKind::Sgd);
-        let tensors = tensors(&mut self.model, adam);
+        let tensors = match &mut self.training {
+            None => tensors(&mut self.model, "", true, adam),
+            Some(training) => {
+                let mut all = tensors(&mut self.model, "", false, adam);
+                all.extend(tensors(training, TRAINING, true, adam));
+                all
+            }
+        };
         let views: Vec<(String, TensorView)> = tensors
             .iter()
             .map(|(name, dtype, shape, bytes)| {
@@ -224,7 +298,16 @@ impl Checkpoint {
             source,
         })?;
         let mut model = Network::new(&spec, 0);
-        let expected = tensors(&mut model, false);
+        // A weight-averaged run's checkpoint also holds the weights under optimisation, all of them.
+        let mut training = st
+            .names()
+            .iter()
+            .any(|n| n.starts_with(TRAINING))
+            .then(|| Network::new(&spec, 0));
+        let mut expected = tensors(&mut model, "", true, false);
+        if let Some(t) = &mut training {
+            expected.extend(tensors(t, TRAINING, false, false));
+        }
         let mut values: HashMap<String, Vec<u8>> = HashMap::new();
         let (mut missing, mut misshaped) = (Vec::new(), Vec::new());
         for (name, dtype, shape, _) in &expected {
@@ -247,9 +330,9 @@ impl Checkpoint {
             }
             values.insert(name.clone(), view.data().to_vec());
         }
-        // A momentum buffer mis-shaped along with its parameter says nothing new.
-        if misshaped.iter().any(|m| !m.starts_with("optimizer.")) {
-            misshaped.retain(|m| !m.starts_with("optimizer."));
+        // A momentum buffer (or a copy under optimisation) mis-shaped along with its parameter says nothing new.
+        if misshaped.iter().any(|m| !is_extra(m)) {
+            misshaped.retain(|m| !is_extra(m));
         }
         let mut unexpected: Vec<String> = st
             .names()
@@ -273,33 +356,14 @@ impl Checkpoint {
                 problems: problems.join("; "),
             });
         }
-        let floats = |b: &[u8]| {
-            b.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect::<Vec<f32>>()
-        };
-        for (name, p) in model.named_params_mut() {
-            p.value = floats(&values[&name]);
-            if let Some(v) = values.get(&format!("optimizer.{name}.momentum_buffer")) {
-                p.velocity = floats(v);
+        fill(&mut model, &values, "");
+        // The optimizer's state belongs to the weights it optimises.
+        match &mut training {
+            Some(t) => {
+                fill(t, &values, TRAINING);
+                fill_optimizer(t, &st, &values);
             }
-            // Adam's moments, when the run used Adam or AdamW.
-            let moment = |suffix: &str| {
-                st.tensor(&format!("optimizer.{name}.{suffix}"))
-                    .ok()
-                    .filter(|t| t.dtype() == Dtype::F32 && t.shape() == p.shape.as_slice())
-                    .map(|t| floats(t.data()))
-            };
-            if let (Some(m), Some(v)) = (moment("exp_avg"), moment("exp_avg_sq")) {
-                p.velocity = m;
-                p.second = v;
-            }
-        }
-        for (prefix, bn) in model.batch_norms_mut() {
-            bn.running_mean = floats(&values[&format!("{prefix}.running_mean")]);
-            bn.running_var = floats(&values[&format!("{prefix}.running_var")]);
-            let t = &values[&format!("{prefix}.num_batches_tracked")];
-            bn.batches_tracked = i64::from_le_bytes(t[..8].try_into().expect("8 bytes"));
+            None => fill_optimizer(&mut model, &st, &values),
         }
         let number = |key: &str| meta.get(key).and_then(|v| v.parse().ok()).unwrap_or(0);
         let config = match meta.get("config") {
@@ -312,6 +376,7 @@ impl Checkpoint {
         };
         Ok(Checkpoint {
             model,
+            training,
             epoch: number("epoch"),
             step: number("step"),
             config,
@@ -336,6 +401,7 @@ mod tests {
         model.named_params_mut().last_mut().unwrap().1.velocity[3] = 0.5;
         let mut ck = Checkpoint {
             model,
+            training: None,
             epoch: 3,
             step: 700,
             config: None,
@@ -356,9 +422,79 @@ mod tests {
     }
 
     #[test]
+    fn a_weight_averaged_checkpoint_keeps_the_average_as_the_model_and_the_trained_weights_beside_it() {
+        let average = Network::new(&seed_model(), 4);
+        let mut training = Network::new(&seed_model(), 5);
+        training.named_params_mut()[0].1.velocity[0] = 0.25;
+        bn(&mut training, "convblock1.2").running_mean[1] = 3.0;
+        let mut ck = Checkpoint {
+            model: average,
+            training: Some(training),
+            epoch: 2,
+            step: 9,
+            config: None,
+            records: Vec::new(),
+        };
+        let bytes = ck.to_bytes();
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        assert!(st.tensor("training.convblock1.0.weight").is_ok());
+        assert!(st.tensor("training.convblock1.2.running_mean").is_ok());
+        assert!(st.tensor("optimizer.convblock1.0.weight.momentum_buffer").is_ok());
+        assert!(
+            st.tensor("training.optimizer.convblock1.0.weight.momentum_buffer")
+                .is_err()
+        );
+        let mut back = Checkpoint::from_bytes(Path::new("x"), &bytes, None).unwrap();
+        let values = |n: &mut Network| n.params_mut().iter().map(|p| p.value.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            values(&mut back.model),
+            values(&mut ck.model),
+            "the average is the model"
+        );
+        let mut trained = back.training.expect("the weights under optimisation come back");
+        assert_eq!(values(&mut trained), values(ck.training.as_mut().unwrap()));
+        assert_eq!(
+            trained.named_params_mut()[0].1.velocity[0],
+            0.25,
+            "momentum goes with them"
+        );
+        assert_eq!(back.model.named_params_mut()[0].1.velocity[0], 0.0);
+        assert_eq!(bn(&mut trained, "convblock1.2").running_mean[1], 3.0);
+
+        // Half a copy under optimisation is a damaged checkpoint, named.
+        let mut plain = Checkpoint {
+            model: Network::new(&seed_model(), 4),
+            training: None,
+            epoch: 0,
+            step: 0,
+            config: None,
+            records: Vec::new(),
+        };
+        let mut named: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        let plain_bytes = plain.to_bytes();
+        let pst = SafeTensors::deserialize(&plain_bytes).unwrap();
+        for (name, view) in pst.tensors() {
+            named.push((name, view.shape().to_vec(), view.data().to_vec()));
+        }
+        let w = pst.tensor("fc.weight").unwrap();
+        named.push(("training.fc.weight".into(), w.shape().to_vec(), w.data().to_vec()));
+        let mut views = Vec::new();
+        for (name, shape, data) in &named {
+            let dtype = pst.tensor(name.trim_start_matches("training.")).unwrap().dtype();
+            views.push((name.clone(), TensorView::new(dtype, shape.clone(), data).unwrap()));
+        }
+        let damaged = safetensors::serialize(views, None).unwrap();
+        let err = Checkpoint::from_bytes(Path::new("x"), &damaged, Some(&seed_model()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("missing training.convblock1.0.weight"), "{err}");
+    }
+
+    #[test]
     fn another_models_tensors_are_named_one_by_one() {
         let mut ck = Checkpoint {
             model: Network::new(&seed_model(), 1),
+            training: None,
             epoch: 1,
             step: 1,
             config: None,

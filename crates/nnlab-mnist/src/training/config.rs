@@ -125,6 +125,10 @@ fn default_crop_side() -> usize {
     22
 }
 
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
 fn seed_model_name() -> String {
     "seed".into()
 }
@@ -192,6 +196,12 @@ pub struct TrainConfig {
     pub label_smoothing: f64,
     /// Learning-rate schedule.
     pub schedule: Schedule,
+    /// Weight averaging: the decay of an exponential moving average of the weights and BatchNorm
+    /// statistics, updated after every step and evaluated (and checkpointed) instead of the weights under
+    /// optimisation (PyTorch's `AveragedModel` with `get_ema_multi_avg_fn(decay)`, `use_buffers=True`);
+    /// 0 = off (runs from before this field had none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ema_decay: f64,
     /// Seed of initialisation, shuffling, augmentation and dropout.
     pub seed: u64,
     /// Threads for the engine.

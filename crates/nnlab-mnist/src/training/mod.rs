@@ -1,6 +1,7 @@
 //! Training the CNN: the recipe as a config, learning-rate schedules, one step, evaluation, the epoch
 //! loop, metrics and checkpoints.
 
+pub mod averaging;
 pub mod brief;
 pub mod checkpoint;
 pub mod config;

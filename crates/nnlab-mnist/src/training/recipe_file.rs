@@ -39,6 +39,8 @@ struct RecipeFile {
     seed: u64,
     #[serde(default)]
     label_smoothing: f64,
+    #[serde(default)]
+    ema_decay: f64,
     optimizer: OptimizerSection,
     schedule: Schedule,
     #[serde(default)]
@@ -135,6 +137,12 @@ pub fn out_of_range(c: &TrainConfig) -> Option<(&'static str, String)> {
         return bad(
             "label_smoothing",
             format!("must be in [0, 1), got {}", c.label_smoothing),
+        );
+    }
+    if !(0.0..1.0).contains(&c.ema_decay) {
+        return bad(
+            "ema_decay",
+            format!("must be in [0, 1) (0: no weight averaging), got {}", c.ema_decay),
         );
     }
     if !(0.0..=1.0).contains(&c.crop_probability) {
@@ -245,6 +253,7 @@ pub fn parse_toml(text: &str, name: &str, source_name: &str) -> Result<TrainConf
         eps: o.eps.unwrap_or(1e-8),
         label_smoothing: file.label_smoothing,
         schedule: file.schedule,
+        ema_decay: file.ema_decay,
         seed: file.seed,
         threads: 2,
         crop_probability: a.crop_probability,
@@ -332,7 +341,10 @@ mod tests {
             (0.1, 22, 10.0)
         );
         let tuned = shipped_recipe("tuned").unwrap();
-        assert_eq!((tuned.batch_size, tuned.lr, tuned.momentum), (128, 0.08, 0.9));
+        assert_eq!(
+            (tuned.batch_size, tuned.lr, tuned.momentum, tuned.ema_decay),
+            (128, 0.08, 0.9, 0.999)
+        );
         assert_eq!(tuned.recipe, "tuned");
         for (name, epochs) in [("small8k", 15), ("small5k", 20)] {
             let r = shipped_recipe(name).unwrap();
@@ -395,6 +407,16 @@ translate = 2
             matches!(c.schedule, Schedule::OneCycle { pct_start, div_factor, .. } if pct_start == 0.3 && div_factor == 25.0)
         );
         assert_eq!((c.crop_probability, c.max_degrees, c.max_shift), (0.0, 0.0, 2));
+        assert_eq!(c.ema_decay, 0.0, "no weight averaging unless asked");
+        let averaged = parse_toml(&format!("ema_decay = 0.999\n{text}"), "m", "m.toml").unwrap();
+        assert_eq!(averaged.ema_decay, 0.999);
+        let e = parse_toml(&format!("ema_decay = 1.0\n{text}"), "m", "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "m.toml: ema_decay: must be in [0, 1) (0: no weight averaging), got 1"
+        );
         for kind in ["kind = \"cosine\"\neta_min = 0.0001", "kind = \"constant\""] {
             let t = text.replace("kind = \"onecycle\"", kind);
             assert!(parse_toml(&t, "m", "m.toml").is_ok(), "{kind}");

@@ -1,9 +1,11 @@
 //! The epoch loop: shuffled, augmented batches prepared ahead on a worker thread; one SGD step per
-//! batch; evaluation on the test set after every epoch; events for progress bars and checkpoints.
+//! batch (and, with `ema_decay`, one update of the weight average); evaluation on the test set after every
+//! epoch; events for progress bars and checkpoints.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::averaging::update_average;
 use super::checkpoint::Checkpoint;
 use super::config::TrainConfig;
 use super::metrics::EpochRecord;
@@ -109,12 +111,24 @@ pub fn train<E>(
     });
     let mut state = resume.unwrap_or_else(|| Checkpoint {
         model: Network::new(model, config.seed),
+        training: None,
         epoch: 0,
         step: 0,
         config: Some(config.clone()),
         records: Vec::new(),
     });
     state.config = Some(config.clone());
+    // With weight averaging, `state.model` is the average (evaluated and checkpointed) and
+    // `state.training` the weights under optimisation; the average starts as a copy at its first step.
+    let mut first_average = false;
+    if config.ema_decay > 0.0 && state.training.is_none() {
+        state.training = Some(state.model.clone());
+        first_average = true;
+    } else if config.ema_decay == 0.0
+        && let Some(training) = state.training.take()
+    {
+        state.model = training;
+    }
     let steps_per_epoch = train_split.len().div_ceil(config.batch_size);
     let mut best = state
         .records
@@ -140,7 +154,7 @@ pub fn train<E>(
             lr = hyper.lr;
             let opt = config.optimizer(lr, hyper.momentum, state.step as u64 + 1);
             let (loss, ok) = match train_step(
-                &mut state.model,
+                state.training.as_mut().unwrap_or(&mut state.model),
                 &batch,
                 &opt,
                 config.label_smoothing,
@@ -158,6 +172,10 @@ pub fn train<E>(
                 }
             };
             state.step += 1;
+            if let Some(training) = state.training.as_mut() {
+                update_average(&mut state.model, training, config.ema_decay, first_average);
+                first_average = false;
+            }
             loss_sum += loss * batch.len() as f64;
             correct += ok;
             seen += batch.len();
@@ -173,6 +191,8 @@ pub fn train<E>(
         }
         on_event(TrainEvent::Evaluating)?;
         let eval = evaluate(&mut state.model, &test_split, 1000);
+        // With weight averaging, the weights under optimisation are evaluated too, to show what the average adds.
+        let raw = state.training.as_mut().map(|t| evaluate(t, &test_split, 1000));
         let record = EpochRecord {
             epoch: epoch + 1,
             train_loss: loss_sum / seen.max(1) as f64,
@@ -181,6 +201,8 @@ pub fn train<E>(
             test_accuracy: eval.accuracy,
             lr: lr as f64,
             seconds: started.elapsed().as_secs_f64(),
+            raw_test_loss: raw.as_ref().map(|e| e.loss),
+            raw_test_accuracy: raw.as_ref().map(|e| e.accuracy),
         };
         state.epoch = epoch + 1;
         state.records.push(record.clone());

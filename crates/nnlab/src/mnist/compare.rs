@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
+use nnlab_mnist::training::metrics::averaging_caught_up;
 use nnlab_mnist::training::{BriefResult, EpochRecord, TrainConfig};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -320,13 +321,23 @@ impl Figure for Overlay<'_> {
         let epochs = self.runs.iter().map(|r| r.records.len()).max().unwrap_or(1).max(2) as f64;
         for (panel, (name, pick, is_accuracy)) in panels.iter().zip(series) {
             let all: Vec<f64> = self.runs.iter().flat_map(|r| r.records.iter().map(pick)).collect();
-            // Accuracy: leave out the first epoch, far below the rest, so the runs' differences show; only
-            // first-epoch points fall outside, so no line is cut in the middle.
-            let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            // Accuracy: leave out the first epoch, far below the rest, so the runs' differences show (and a
+            // weight-averaged run's epochs before its average caught up; see `averaging_caught_up`); only
+            // those points fall outside, so no line is cut in the middle. Loss: the same epochs of an
+            // averaged run are left out of the range from above.
+            let settled = |r: &Run| averaging_caught_up(&r.records).max(usize::from(r.records.len() > 1));
+            let hi = if is_accuracy {
+                all.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            } else {
+                self.runs
+                    .iter()
+                    .flat_map(|r| r.records.iter().skip(averaging_caught_up(&r.records)).map(pick))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            };
             let lo = if is_accuracy {
                 self.runs
                     .iter()
-                    .flat_map(|r| r.records.iter().skip(usize::from(r.records.len() > 1)).map(pick))
+                    .flat_map(|r| r.records.iter().skip(settled(r)).map(pick))
                     .fold(f64::INFINITY, f64::min)
             } else {
                 all.iter().copied().fold(f64::INFINITY, f64::min)
@@ -351,7 +362,7 @@ impl Figure for Overlay<'_> {
                     .records
                     .iter()
                     .map(|r| (r.epoch as f64, pick(r)))
-                    .filter(|(_, v)| *v >= lo - pad)
+                    .filter(|(_, v)| *v >= lo - pad && *v <= hi + pad)
                     .collect();
                 chart
                     .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))

@@ -32,7 +32,7 @@ pub enum MnistCommand {
     /// Any model's layers: output shapes, parameters, receptive field, jump, multiply-adds (--model).
     Summary(summary::SummaryArgs),
     /// Trains a model (the seed CNN and RECIPE.md's recipe by default; ≥ 99.4 % test accuracy is the goal).
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Measures training and evaluation throughput (images/s) on random batches.
     Bench(bench::BenchArgs),
     /// Test loss and accuracy of a checkpoint, per-class accuracy, confusion matrix, mistakes gallery.
@@ -52,7 +52,7 @@ pub enum MnistCommand {
 /// Runs one MNIST command.
 pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        MnistCommand::Train(a) => return train::run(a),
+        MnistCommand::Train(a) => return train::run(*a),
         MnistCommand::Download(a) => download::run(a),
         MnistCommand::Info(a) => info::run(a),
         MnistCommand::Summary(a) => summary::run(a),

@@ -66,6 +66,9 @@ fn reproduce(run: &Run, dir: &str) -> String {
     if c.label_smoothing != 0.0 {
         let _ = write!(cmd, " --label-smoothing {}", c.label_smoothing);
     }
+    if c.ema_decay != 0.0 {
+        let _ = write!(cmd, " --ema {}", c.ema_decay);
+    }
     if let Schedule::Step { step_size, gamma } = c.schedule {
         let _ = write!(cmd, " --step-size {step_size} --gamma {gamma}");
     }
@@ -206,6 +209,13 @@ pub fn run(args: ReportArgs) -> Result<()> {
     ] {
         let _ = writeln!(w, "| {k} | {v} |");
     }
+    if c.ema_decay > 0.0 {
+        let _ = writeln!(
+            w,
+            "| weight averaging | EMA of the weights and BatchNorm statistics, decay {} per step: the test numbers, checkpoints and figures are the average's |",
+            c.ema_decay
+        );
+    }
     for change in &c.changes {
         let _ = writeln!(w, "| change | {change} |");
     }
@@ -215,15 +225,27 @@ pub fn run(args: ReportArgs) -> Result<()> {
         reproduce(&run, &args.run.display().to_string())
     );
     let _ = writeln!(w, "## Training log\n");
+    // A weight-averaged run also shows the test accuracy of the weights under optimisation.
+    let averaged = run.records.iter().any(|r| r.raw_test_accuracy.is_some());
+    let (raw_head, raw_rule) = if averaged {
+        (" test acc %, weights under optimisation |", "---|")
+    } else {
+        ("", "")
+    };
     let _ = writeln!(
         w,
-        "| epoch | train loss | train acc % | test loss | test acc % | lr | seconds |\n|---|---|---|---|---|---|---|"
+        "| epoch | train loss | train acc % | test loss | test acc % |{raw_head} lr | seconds |\n|---|---|---|---|---|{raw_rule}---|---|"
     );
     for r in &run.records {
         let mark = if r.epoch == best.epoch { " **best**" } else { "" };
+        let raw = match (averaged, r.raw_test_accuracy) {
+            (true, Some(a)) => format!(" {} |", pct(a)),
+            (true, None) => " — |".to_string(),
+            (false, _) => String::new(),
+        };
         let _ = writeln!(
             w,
-            "| {} | {:.4} | {} | {:.4} | {}{mark} | {:.5} | {:.1} |",
+            "| {} | {:.4} | {} | {:.4} | {}{mark} |{raw} {:.5} | {:.1} |",
             r.epoch,
             r.train_loss,
             pct(r.train_accuracy),

@@ -93,6 +93,10 @@ pub struct TrainArgs {
     /// Label smoothing ε of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε).
     #[arg(long, value_name = "EPS")]
     label_smoothing: Option<f64>,
+    /// Weight averaging: evaluate and checkpoint an exponential moving average of the weights (and
+    /// BatchNorm statistics) with this decay per step, e.g. 0.999 (0 = off; PyTorch's AveragedModel).
+    #[arg(long, value_name = "DECAY")]
+    ema: Option<f64>,
     /// Epochs between learning-rate decays (switches to the step schedule).
     #[arg(long)]
     step_size: Option<usize>,
@@ -300,6 +304,12 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         config.threads,
         out.display(),
     );
+    if config.ema_decay > 0.0 {
+        println!(
+            "weight averaging: EMA of the weights and BatchNorm statistics, decay {} per step; the test columns and the checkpoints are the average's, the train columns the weights under optimisation",
+            config.ema_decay
+        );
+    }
     if let Some(n) = config.validation {
         println!(
             "validation: the last {n} training images are held out and evaluated on; the test set is not used (the \"test\" columns below are validation)"

@@ -36,6 +36,7 @@ fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
         r.momentum.to_string(),
     );
     check("--seed", args.seed.map(|v| v.to_string()), r.seed.to_string());
+    check("--ema", args.ema.map(|v| v.to_string()), r.ema_decay.to_string());
     check(
         "--optimizer",
         args.optimizer.map(|o| format!("{o:?}").to_lowercase()),
@@ -116,6 +117,9 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
         if let Some(v) = args.translate {
             c.max_shift = v;
         }
+        if let Some(v) = args.ema {
+            c.ema_decay = v;
+        }
         if args.nesterov {
             if c.optimizer != OptimizerKind::Sgd {
                 bail!("--nesterov is a form of SGD momentum: it needs --optimizer sgd");
@@ -178,6 +182,7 @@ fn flag_of(key: &str) -> String {
         "augmentation.crop_probability" => "--crop-probability",
         "augmentation.rotation" => "--rotation",
         "augmentation.translate" => "--translate",
+        "ema_decay" => "--ema",
         "schedule.step_size" => "--step-size",
         "schedule.gamma" => "--gamma",
         other => return format!("the recipe's {other}"),
