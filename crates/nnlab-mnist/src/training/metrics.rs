@@ -28,14 +28,18 @@ pub struct EpochRecord {
     pub raw_test_accuracy: Option<f64>,
 }
 
+/// How close (in accuracy, a fraction) the average must come to the weights under optimisation to count as
+/// having caught up with them: half a percentage point.
+const CAUGHT_UP: f64 = 0.005;
+
 /// Index of the first epoch whose numbers show the run's model as it settles: in a weight-averaged run,
-/// the first epoch on which the average's test accuracy has caught up with that of the weights under
-/// optimisation (before it, the average still blends in the first, very different weights and reads far
-/// below them); 0 otherwise. Plots leave the epochs before it out of their axis range.
+/// the first epoch on which the average's test accuracy has come within half a point of that of the weights
+/// under optimisation (before it, the average still blends in the first, very different weights and reads
+/// far below them); 0 otherwise. Plots leave the epochs before it out of their axis range.
 pub fn averaging_caught_up(records: &[EpochRecord]) -> usize {
     records
         .iter()
-        .position(|r| r.raw_test_accuracy.is_none_or(|raw| r.test_accuracy >= raw))
+        .position(|r| r.raw_test_accuracy.is_none_or(|raw| r.test_accuracy >= raw - CAUGHT_UP))
         .unwrap_or(records.len())
 }
 
@@ -113,14 +117,19 @@ mod tests {
         let averaged = [
             record(1, 0.1, Some(0.9)),
             record(2, 0.6, Some(0.95)),
-            record(3, 0.99, Some(0.98)),
+            record(3, 0.978, Some(0.982)),
+            record(4, 0.99, Some(0.98)),
         ];
-        assert_eq!(averaging_caught_up(&averaged), 2);
+        assert_eq!(
+            averaging_caught_up(&averaged),
+            2,
+            "within half a point of the raw weights"
+        );
         let csv = metrics_csv(&averaged);
         assert!(csv.starts_with(
             "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds,raw_test_loss,raw_test_accuracy\n"
         ));
-        assert!(csv.contains("\n3,0.1,0.9,0.2,0.99,0.01,1,0.3,0.98\n"), "{csv}");
+        assert!(csv.contains("\n4,0.1,0.9,0.2,0.99,0.01,1,0.3,0.98\n"), "{csv}");
         let json = serde_json::to_value(&plain[0]).unwrap();
         assert!(
             json.get("raw_test_accuracy").is_none(),
