@@ -212,7 +212,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
     if c.ema_decay > 0.0 {
         let _ = writeln!(
             w,
-            "| weight averaging | EMA of the weights and BatchNorm statistics, decay {} per step: the test numbers, checkpoints and figures are the average's |",
+            "| weight averaging | EMA of the weights and BatchNorm statistics, decay {} per step: the test numbers and the checkpoints are the average's; the log and the curves also show the weights under optimisation |",
             c.ema_decay
         );
     }
