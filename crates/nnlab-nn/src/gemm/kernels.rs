@@ -4,8 +4,9 @@
 //! to choose them, so a slower path could not be run for comparison, nor one path pinned for a
 //! bit-identical test. This is `gemm::gemm`'s own front for f32 (its operand normalisation, then
 //! `gemm_basic_generic` with one family's micro-kernels, exactly as `gemm_f32`'s `gemm_def!` instantiates
-//! them), with the family chosen by the caller. The versions are pinned (`=0.19.0`) because these are the
-//! crates' public but low-level items.
+//! them), with the family chosen by the caller, and with a long depth cut into blocks that do not depend on
+//! the CPU's cache ([`depth_pieces`]), so the same product sums in the same order on every CPU. The versions
+//! are pinned (`=0.19.0`) because these are the crates' public but low-level items.
 
 use gemm_common::gemm::gemm_basic_generic;
 use gemm_common::simd::MixedSimd;
@@ -190,6 +191,43 @@ mod tests {
         c
     }
 
+    /// Row-major `c (+)= a[:, depth] · b[depth, :]` by `gemm`'s own front (its own kernel choice and
+    /// blocking), adding to `c` when `read_dst`: the reference the tests hold `sgemm` to.
+    fn gemms_own(
+        c: &mut [f32],
+        a: &[f32],
+        b: &[f32],
+        (m, k, n): (usize, usize, usize),
+        depth: std::ops::Range<usize>,
+        read_dst: bool,
+    ) {
+        // SAFETY: dense row-major operands of these sizes and a depth range inside 0..k, swapped as `sgemm`
+        // (and `gemm::gemm`) does for a row-major destination.
+        unsafe {
+            gemm_f32::gemm::f32::get_gemm_fn()(
+                n,
+                m,
+                depth.len(),
+                c.as_mut_ptr(),
+                n as isize,
+                1,
+                read_dst,
+                b.as_ptr().add(depth.start * n),
+                n as isize,
+                1,
+                a.as_ptr().add(depth.start),
+                k as isize,
+                1,
+                1.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm_common::Parallelism::None,
+            )
+        };
+    }
+
     #[test]
     fn every_supported_family_computes_the_product() {
         // Shapes of the engine's convolutions (taps × positions) and odd edges.
@@ -218,33 +256,10 @@ mod tests {
         let (a, b) = operands(m, k, n);
         let ours = product(detected_level(), &a, &b, m, k, n);
         let mut theirs = vec![f32::NAN; m * n];
-        // SAFETY: as in `product`, with the operands swapped as `sgemm` (and `gemm::gemm`) does for a
-        // row-major destination.
-        unsafe {
-            gemm_f32::gemm::f32::get_gemm_fn()(
-                n,
-                m,
-                k,
-                theirs.as_mut_ptr(),
-                n as isize,
-                1,
-                false,
-                b.as_ptr(),
-                n as isize,
-                1,
-                a.as_ptr(),
-                k as isize,
-                1,
-                1.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm_common::Parallelism::None,
-            )
-        };
+        gemms_own(&mut theirs, &a, &b, (m, k, n), 0..k, false);
         assert!(ours.iter().zip(&theirs).all(|(x, y)| x.to_bits() == y.to_bits()));
     }
+
     #[test]
     fn a_long_depth_is_cut_as_a_32k_8_way_l1_cuts_it_and_short_or_small_products_stay_whole() {
         let dense = Strides {
@@ -282,32 +297,9 @@ mod tests {
         let (m, k, n) = (16, 2000, 300);
         let (a, b) = operands(m, k, n);
         let ours = product(detected_level(), &a, &b, m, k, n);
-        let mut theirs = vec![0.0f32; m * n];
+        let mut theirs = vec![f32::NAN; m * n];
         for (block, depth) in (0..k).step_by(500).enumerate() {
-            // SAFETY: row-major operands as in `product`; columns depth..depth+500 of a, the same rows of b.
-            unsafe {
-                gemm_f32::gemm::f32::get_gemm_fn()(
-                    n,
-                    m,
-                    500,
-                    theirs.as_mut_ptr(),
-                    n as isize,
-                    1,
-                    block > 0,
-                    b.as_ptr().add(depth * n),
-                    n as isize,
-                    1,
-                    a.as_ptr().add(depth),
-                    k as isize,
-                    1,
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm_common::Parallelism::None,
-                )
-            };
+            gemms_own(&mut theirs, &a, &b, (m, k, n), depth..depth + 500, block > 0);
         }
         assert!(ours.iter().zip(&theirs).all(|(x, y)| x.to_bits() == y.to_bits()));
     }
