@@ -28,6 +28,11 @@ pub struct EpochRecord {
     pub raw_test_accuracy: Option<f64>,
 }
 
+/// Whether the run averaged its weights (`ema_decay`): its records carry the raw test numbers.
+pub fn is_weight_averaged(records: &[EpochRecord]) -> bool {
+    records.iter().any(|r| r.raw_test_accuracy.is_some())
+}
+
 /// How close (in accuracy, a fraction) the average must come to the weights under optimisation to count as
 /// having caught up with them: half a percentage point.
 const CAUGHT_UP: f64 = 0.005;
@@ -64,7 +69,7 @@ pub fn metrics_json(
 /// The `metrics.csv` document; a weight-averaged run has two more columns, `raw_test_loss` and
 /// `raw_test_accuracy` (the weights under optimisation).
 pub fn metrics_csv(records: &[EpochRecord]) -> String {
-    let averaged = records.iter().any(|r| r.raw_test_accuracy.is_some());
+    let averaged = is_weight_averaged(records);
     let mut s = String::from("epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds");
     s.push_str(if averaged {
         ",raw_test_loss,raw_test_accuracy\n"

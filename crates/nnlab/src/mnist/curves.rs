@@ -99,7 +99,7 @@ impl Figure for Curves<'_> {
                 None => Vec::new(),
             };
             let from = if raw.is_empty() { 0 } else { settled };
-            let (lo, hi) = values[from.min(values.len())..]
+            let (lo, hi) = values[from..]
                 .iter()
                 .chain(raw.iter().map(|(_, v)| v))
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
@@ -136,13 +136,12 @@ impl Figure for Curves<'_> {
                     .draw_series(raw.iter().map(|p| Circle::new(*p, 3, grey.filled())))
                     .map_err(plot_err)?;
             }
-            let in_range = |v: f64| v >= lo - pad && v <= hi + pad;
+            // The epochs from `from` on set the range, so all of them lie inside it.
             let points: Vec<(f64, f64)> = values
                 .iter()
                 .enumerate()
                 .skip(from)
                 .map(|(i, v)| ((i + 1) as f64, *v))
-                .filter(|(_, v)| in_range(*v))
                 .collect();
             let line = chart
                 .draw_series(LineSeries::new(points.clone(), color.stroke_width(3)))

@@ -12,6 +12,7 @@ use clap::Args;
 use nnlab_mnist::data::CLASSES;
 use nnlab_mnist::training::Checkpoint;
 use nnlab_mnist::training::config::Schedule;
+use nnlab_mnist::training::metrics::is_weight_averaged;
 
 use super::compare::{Run, load};
 use super::curves::Curves;
@@ -226,7 +227,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
     );
     let _ = writeln!(w, "## Training log\n");
     // A weight-averaged run also shows the test accuracy of the weights under optimisation.
-    let averaged = run.records.iter().any(|r| r.raw_test_accuracy.is_some());
+    let averaged = is_weight_averaged(&run.records);
     let (raw_head, raw_rule) = if averaged {
         (" test acc %, weights under optimisation |", "---|")
     } else {
