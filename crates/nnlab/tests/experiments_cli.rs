@@ -397,3 +397,72 @@ fn each_augmentation_can_be_set_or_switched_off() {
         .code(2)
         .stderr("error: --translate must be at most 14 pixels (half the image), got 20\n");
 }
+
+#[test]
+fn the_last_epochs_can_train_without_augmentation() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        let stdout = nnlab()
+            .args(["mnist", "train", "--train-limit", "300", "--test-limit", "100"])
+            .args(["--batch-size", "50", "--epochs", "2", "--translate", "2", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(stdout).unwrap()
+    };
+    let (augmented, clean) = (dir.path().join("augmented"), dir.path().join("clean"));
+    run(&augmented, &[]);
+    let log = run(&clean, &["--clean-epochs", "1"]);
+    assert!(
+        log.contains("augmentation off in the last 1 epochs (from epoch 2): they train on the images as they are"),
+        "{log}"
+    );
+    // The same first epoch; the second sees other (undistorted) images, so it trains to other numbers.
+    let (a, c) = (common::epoch_records(&augmented).0, common::epoch_records(&clean).0);
+    assert_eq!(a[0], c[0]);
+    assert_ne!(a[1]["train_loss"], c[1]["train_loss"]);
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(clean.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["clean_epochs"], 1);
+    let plain: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(augmented.join("config.json")).unwrap()).unwrap();
+    assert!(plain.get("clean_epochs").is_none(), "written only when used");
+    // The run's config.json re-creates it, and the report writes the flag out.
+    let again = dir.path().join("again");
+    run(&again, &["--recipe", clean.join("config.json").to_str().unwrap()]);
+    assert_eq!(common::epoch_records(&again).0, c);
+    let report = dir.path().join("report");
+    nnlab()
+        .args(["mnist", "report"])
+        .arg(&clean)
+        .arg("--out")
+        .arg(&report)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains("translation ±2 px; none in the last 1 epochs |") && md.contains(" --clean-epochs 1"),
+        "{md}"
+    );
+    // A resumed run keeps its augmentation; more clean epochs than epochs is refused.
+    let checkpoint = augmented.join("last.safetensors");
+    nnlab()
+        .args(["mnist", "train", "--epochs", "3", "--clean-epochs", "1", "--resume"])
+        .arg(&checkpoint)
+        .args(["--out"])
+        .arg(dir.path().join("resumed"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--clean-epochs 1 (the run has 0)"));
+    nnlab()
+        .args(["mnist", "train", "--epochs", "2", "--clean-epochs", "3"])
+        .assert()
+        .code(2)
+        .stderr(
+            "error: --clean-epochs must be at most the 2 epochs (the last N epochs train without augmentation), got 3\n",
+        );
+}

@@ -129,6 +129,10 @@ fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
 
+fn is_zero_epochs(v: &usize) -> bool {
+    *v == 0
+}
+
 fn seed_model_name() -> String {
     "seed".into()
 }
@@ -216,6 +220,11 @@ pub struct TrainConfig {
     /// Largest random translation in pixels (0: none; runs from before this field had none).
     #[serde(default)]
     pub max_shift: u32,
+    /// The last N epochs train on the images as they are, without augmentation (0: every epoch augmented;
+    /// runs from before this field had none), so the final low-rate steps and the BatchNorm statistics fit
+    /// the undistorted digits the test set holds.
+    #[serde(default, skip_serializing_if = "is_zero_epochs")]
+    pub clean_epochs: usize,
     /// Use only the first N training images (quick runs and tests); `None` = all 60,000.
     pub train_limit: Option<usize>,
     /// Use only the first N test images; `None` = all 10,000.
@@ -275,6 +284,25 @@ impl TrainConfig {
                 self.betas[1],
                 self.eps
             ),
+        }
+    }
+
+    /// Whether 0-based `epoch` is one of the last `clean_epochs`, trained without augmentation.
+    pub fn is_clean_epoch(&self, epoch: usize) -> bool {
+        epoch + self.clean_epochs >= self.epochs
+    }
+
+    /// The augmentation of 0-based `epoch`: the recipe's, or none in the last `clean_epochs`.
+    pub fn augment_for(&self, epoch: usize) -> Augment {
+        if self.is_clean_epoch(epoch) {
+            Augment {
+                crop_probability: 0.0,
+                crop_side: self.crop_side,
+                max_degrees: 0.0,
+                max_shift: 0,
+            }
+        } else {
+            self.augment()
         }
     }
 

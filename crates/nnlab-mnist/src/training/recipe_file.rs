@@ -77,6 +77,8 @@ struct AugmentationSection {
     rotation: f64,
     #[serde(default)]
     translate: u32,
+    #[serde(default)]
+    clean_epochs: usize,
 }
 
 fn crop_side() -> usize {
@@ -167,6 +169,15 @@ pub fn out_of_range(c: &TrainConfig) -> Option<(&'static str, String)> {
         return bad(
             "augmentation.translate",
             format!("must be at most 14 pixels (half the image), got {}", c.max_shift),
+        );
+    }
+    if c.clean_epochs > c.epochs {
+        return bad(
+            "augmentation.clean_epochs",
+            format!(
+                "must be at most the {} epochs (the last N epochs train without augmentation), got {}",
+                c.epochs, c.clean_epochs
+            ),
         );
     }
     match c.schedule {
@@ -260,6 +271,7 @@ pub fn parse_toml(text: &str, name: &str, source_name: &str) -> Result<TrainConf
         crop_side: a.crop_size,
         max_degrees: a.rotation,
         max_shift: a.translate,
+        clean_epochs: a.clean_epochs,
         train_limit: None,
         test_limit: None,
         validation: None,
@@ -416,6 +428,22 @@ translate = 2
         assert_eq!(
             e,
             "m.toml: ema_decay: must be in [0, 1) (0: no weight averaging), got 1"
+        );
+        assert_eq!(c.clean_epochs, 0, "every epoch augmented unless asked");
+        let clean = parse_toml(&format!("{text}clean_epochs = 2\n"), "m", "m.toml").unwrap();
+        assert_eq!(clean.clean_epochs, 2);
+        let days: Vec<bool> = (0..15).map(|e| clean.is_clean_epoch(e)).collect();
+        assert_eq!(days.iter().filter(|&&d| d).count(), 2);
+        assert!(days[13] && days[14] && !days[12], "the last two of 15");
+        let off = clean.augment_for(14);
+        assert_eq!((off.crop_probability, off.max_degrees, off.max_shift), (0.0, 0.0, 0));
+        assert_eq!(clean.augment_for(12).max_shift, 2, "the recipe's own before them");
+        let e = parse_toml(&format!("{text}clean_epochs = 16\n"), "m", "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "m.toml: augmentation.clean_epochs: must be at most the 15 epochs (the last N epochs train without augmentation), got 16"
         );
         for kind in ["kind = \"cosine\"\neta_min = 0.0001", "kind = \"constant\""] {
             let t = text.replace("kind = \"onecycle\"", kind);

@@ -140,7 +140,7 @@ pub fn train<E>(
         let plan = EpochPlan::train(
             train_split.len(),
             config.batch_size,
-            config.augment(),
+            config.augment_for(epoch),
             config.seed,
             epoch,
         );

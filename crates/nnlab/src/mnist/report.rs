@@ -64,6 +64,9 @@ fn reproduce(run: &Run, dir: &str) -> String {
     if c.max_shift != 0 {
         let _ = write!(cmd, " --translate {}", c.max_shift);
     }
+    if c.clean_epochs != 0 {
+        let _ = write!(cmd, " --clean-epochs {}", c.clean_epochs);
+    }
     if c.label_smoothing != 0.0 {
         let _ = write!(cmd, " --label-smoothing {}", c.label_smoothing);
     }
@@ -188,11 +191,16 @@ pub fn run(args: ReportArgs) -> Result<()> {
         (
             "augmentation",
             format!(
-                "centre crop + resize with p = {}, rotation ±{}°{}",
+                "centre crop + resize with p = {}, rotation ±{}°{}{}",
                 c.crop_probability,
                 c.max_degrees,
                 if c.max_shift > 0 {
                     format!(", translation ±{} px", c.max_shift)
+                } else {
+                    String::new()
+                },
+                if c.clean_epochs > 0 {
+                    format!("; none in the last {} epochs", c.clean_epochs)
                 } else {
                     String::new()
                 }

@@ -90,6 +90,9 @@ pub struct TrainArgs {
     /// Largest random translation in whole pixels along each axis (0 = off, the default).
     #[arg(long, value_name = "PIXELS")]
     translate: Option<u32>,
+    /// Train the last N epochs on the images as they are, without augmentation (0 = every epoch augmented).
+    #[arg(long, value_name = "N")]
+    clean_epochs: Option<usize>,
     /// Label smoothing ε of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε).
     #[arg(long, value_name = "EPS")]
     label_smoothing: Option<f64>,
@@ -308,6 +311,13 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         println!(
             "weight averaging: EMA of the weights and BatchNorm statistics, decay {} per step; the test columns and the checkpoints are the average's, the train columns the weights under optimisation",
             config.ema_decay
+        );
+    }
+    if config.clean_epochs > 0 {
+        println!(
+            "augmentation off in the last {} epochs (from epoch {}): they train on the images as they are",
+            config.clean_epochs,
+            config.epochs - config.clean_epochs + 1
         );
     }
     if let Some(n) = config.validation {

@@ -38,6 +38,31 @@ fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
     check("--seed", args.seed.map(|v| v.to_string()), r.seed.to_string());
     check("--ema", args.ema.map(|v| v.to_string()), r.ema_decay.to_string());
     check(
+        "--crop-probability",
+        args.crop_probability.map(|v| v.to_string()),
+        r.crop_probability.to_string(),
+    );
+    check(
+        "--rotation",
+        args.rotation.map(|v| v.to_string()),
+        r.max_degrees.to_string(),
+    );
+    check(
+        "--translate",
+        args.translate.map(|v| v.to_string()),
+        r.max_shift.to_string(),
+    );
+    check(
+        "--clean-epochs",
+        args.clean_epochs.map(|v| v.to_string()),
+        r.clean_epochs.to_string(),
+    );
+    check(
+        "--label-smoothing",
+        args.label_smoothing.map(|v| v.to_string()),
+        r.label_smoothing.to_string(),
+    );
+    check(
         "--optimizer",
         args.optimizer.map(|o| format!("{o:?}").to_lowercase()),
         format!("{:?}", r.optimizer).to_lowercase(),
@@ -117,6 +142,9 @@ pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Re
         if let Some(v) = args.translate {
             c.max_shift = v;
         }
+        if let Some(v) = args.clean_epochs {
+            c.clean_epochs = v;
+        }
         if let Some(v) = args.ema {
             c.ema_decay = v;
         }
@@ -182,6 +210,7 @@ fn flag_of(key: &str) -> String {
         "augmentation.crop_probability" => "--crop-probability",
         "augmentation.rotation" => "--rotation",
         "augmentation.translate" => "--translate",
+        "augmentation.clean_epochs" => "--clean-epochs",
         "ema_decay" => "--ema",
         "schedule.step_size" => "--step-size",
         "schedule.gamma" => "--gamma",
