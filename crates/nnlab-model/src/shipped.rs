@@ -6,11 +6,12 @@ use crate::error::ModelError;
 use crate::spec::ModelSpec;
 
 /// Shipped models: (name, file text). The files live in the repository's `models/` folder.
-pub const SHIPPED: [(&str, &str); 4] = [
+pub const SHIPPED: [(&str, &str); 5] = [
     ("seed", include_str!("../../../models/seed.model")),
     ("separable", include_str!("../../../models/separable.model")),
     ("small8k", include_str!("../../../models/small8k.model")),
     ("small5k", include_str!("../../../models/small5k.model")),
+    ("small20", include_str!("../../../models/small20.model")),
 ];
 
 /// The extension of model files.
@@ -67,7 +68,7 @@ mod tests {
         let e = resolve("nosuch").unwrap_err().to_string();
         assert_eq!(
             e,
-            "nosuch: no such model file, and no shipped model of that name (shipped: seed, separable, small8k, small5k)"
+            "nosuch: no such model file, and no shipped model of that name (shipped: seed, separable, small8k, small5k, small20)"
         );
         assert!(resolve("dir/seed").is_err());
     }
@@ -92,6 +93,7 @@ mod tests {
     fn the_small_models_keep_under_their_budgets() {
         assert_eq!(shipped("small8k").unwrap().params(), 7674);
         assert_eq!(shipped("small5k").unwrap().params(), 4320);
+        assert_eq!(shipped("small20").unwrap().params(), 7568);
         assert_eq!(shipped("seed").unwrap().params(), 18934);
     }
 }

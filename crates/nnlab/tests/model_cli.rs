@@ -190,7 +190,7 @@ fn bad_model_files_are_one_line_naming_file_line_module_and_problem() {
         .assert()
         .code(2)
         .stderr(
-            "error: --model nosuch: no such model file, and no shipped model of that name (shipped: seed, separable, small8k, small5k)\n",
+            "error: --model nosuch: no such model file, and no shipped model of that name (shipped: seed, separable, small8k, small5k, small20)\n",
         );
 }
 

@@ -9,11 +9,12 @@ use serde::Deserialize;
 use super::config::{OptimizerKind, Schedule, TrainConfig};
 
 /// The shipped recipes: (name, TOML text).
-pub const SHIPPED: [(&str, &str); 4] = [
+pub const SHIPPED: [(&str, &str); 5] = [
     ("seed", include_str!("../../../../recipes/seed.toml")),
     ("tuned", include_str!("../../../../recipes/tuned.toml")),
     ("small8k", include_str!("../../../../recipes/small8k.toml")),
     ("small5k", include_str!("../../../../recipes/small5k.toml")),
+    ("small20", include_str!("../../../../recipes/small20.toml")),
 ];
 
 /// Why a recipe cannot be used.
@@ -358,7 +359,7 @@ mod tests {
             (128, 0.08, 0.9, 0.999)
         );
         assert_eq!(tuned.recipe, "tuned");
-        for (name, epochs) in [("small8k", 15), ("small5k", 20)] {
+        for (name, epochs) in [("small8k", 15), ("small5k", 20), ("small20", 20)] {
             let r = shipped_recipe(name).unwrap();
             assert_eq!((r.model.as_str(), r.epochs), (name, epochs));
             assert!(matches!(r.schedule, Schedule::OneCycle { .. }));
