@@ -93,12 +93,12 @@ pub struct EpochPlan {
 }
 
 impl EpochPlan {
-    /// A training epoch: shuffled order, augmentation on.
-    pub fn train(n: usize, batch_size: usize, augment: Augment, seed: u64, epoch: usize) -> Self {
+    /// A training epoch: shuffled order, with `augment` (`None`: the images as they are, the test transform).
+    pub fn train(n: usize, batch_size: usize, augment: Option<Augment>, seed: u64, epoch: usize) -> Self {
         Self {
             order: epoch_order(n, seed, epoch),
             batch_size,
-            augment: Some(augment),
+            augment,
             seed,
             epoch,
         }
@@ -204,7 +204,7 @@ mod tests {
         let run = |workers| {
             Prefetcher::start(
                 Arc::clone(&split),
-                EpochPlan::train(50, 16, Augment::default(), 7, 3),
+                EpochPlan::train(50, 16, Some(Augment::default()), 7, 3),
                 workers,
                 2,
             )
@@ -215,7 +215,7 @@ mod tests {
         assert_eq!(one.iter().map(Batch::len).collect::<Vec<_>>(), [16, 16, 16, 2]);
         let other_epoch: Vec<_> = Prefetcher::start(
             Arc::clone(&split),
-            EpochPlan::train(50, 16, Augment::default(), 7, 4),
+            EpochPlan::train(50, 16, Some(Augment::default()), 7, 4),
             1,
             2,
         )

@@ -292,18 +292,10 @@ impl TrainConfig {
         epoch + self.clean_epochs >= self.epochs
     }
 
-    /// The augmentation of 0-based `epoch`: the recipe's, or none in the last `clean_epochs`.
-    pub fn augment_for(&self, epoch: usize) -> Augment {
-        if self.is_clean_epoch(epoch) {
-            Augment {
-                crop_probability: 0.0,
-                crop_side: self.crop_side,
-                max_degrees: 0.0,
-                max_shift: 0,
-            }
-        } else {
-            self.augment()
-        }
+    /// The augmentation of 0-based `epoch`: the recipe's, or `None` (the images as they are, the test
+    /// transform) in the last `clean_epochs`.
+    pub fn augment_for(&self, epoch: usize) -> Option<Augment> {
+        (!self.is_clean_epoch(epoch)).then(|| self.augment())
     }
 
     /// The recipe's augmentation.

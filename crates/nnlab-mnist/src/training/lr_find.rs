@@ -112,7 +112,7 @@ fn centre(points: &mut [Point], half: usize) {
 /// Runs the test on `train` with the model, the recipe's batch size, momentum, augmentation and seed.
 pub fn range_test(spec: &ModelSpec, config: &TrainConfig, train: &Arc<Split>, test: &RangeTest) -> RangeResult {
     let mut model = Network::new(spec, config.seed);
-    let plan = EpochPlan::train(train.len(), config.batch_size, config.augment(), config.seed, 0);
+    let plan = EpochPlan::train(train.len(), config.batch_size, Some(config.augment()), config.seed, 0);
     let mut points = Vec::new();
     let (mut avg, mut best, mut stopped) = (0.0, f64::INFINITY, None);
     for (i, batch) in Prefetcher::start(Arc::clone(train), plan, 1, 4)

@@ -436,9 +436,13 @@ translate = 2
         let days: Vec<bool> = (0..15).map(|e| clean.is_clean_epoch(e)).collect();
         assert_eq!(days.iter().filter(|&&d| d).count(), 2);
         assert!(days[13] && days[14] && !days[12], "the last two of 15");
-        let off = clean.augment_for(14);
-        assert_eq!((off.crop_probability, off.max_degrees, off.max_shift), (0.0, 0.0, 0));
-        assert_eq!(clean.augment_for(12).max_shift, 2, "the recipe's own before them");
+        assert_eq!(clean.augment_for(14), None, "the images as they are");
+        assert_eq!(
+            clean.augment_for(12),
+            Some(clean.augment()),
+            "the recipe's own before them"
+        );
+        assert_eq!(clean.augment_for(12).unwrap().max_shift, 2);
         let e = parse_toml(&format!("{text}clean_epochs = 16\n"), "m", "m.toml")
             .unwrap_err()
             .to_string();

@@ -40,7 +40,7 @@ pub struct BenchArgs {
 fn pipeline_rate(split: &std::sync::Arc<nnlab_mnist::Split>, batch_size: usize, workers: usize) -> (f64, usize) {
     use nnlab_mnist::data::augment::Augment;
     use nnlab_mnist::data::batches::{EpochPlan, Prefetcher};
-    let plan = EpochPlan::train(split.len(), batch_size, Augment::default(), 1, 0);
+    let plan = EpochPlan::train(split.len(), batch_size, Some(Augment::default()), 1, 0);
     let t = Instant::now();
     let batches = Prefetcher::start(std::sync::Arc::clone(split), plan, workers, 4).count();
     (batches as f64 / t.elapsed().as_secs_f64(), batches)
