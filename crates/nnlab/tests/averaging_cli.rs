@@ -77,8 +77,7 @@ fn the_average_is_evaluated_and_checkpointed_and_a_resumed_run_matches() {
     assert!(refused.contains("--ema 0.5 (the run has 0.9)"), "{refused}");
 
     // The folder alone re-creates the run.
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(averaged.join("config.json")).unwrap()).unwrap();
+    let config = common::config_json(&averaged);
     assert_eq!(config["ema_decay"], 0.9);
     let again = dir.path().join("again");
     nnlab()
@@ -89,8 +88,7 @@ fn the_average_is_evaluated_and_checkpointed_and_a_resumed_run_matches() {
         .assert()
         .success();
     assert_eq!(epoch_records(&again).0, a);
-    let plain_config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(plain.join("config.json")).unwrap()).unwrap();
+    let plain_config = common::config_json(&plain);
     assert!(
         plain_config.get("ema_decay").is_none(),
         "runs without it keep their old config.json"

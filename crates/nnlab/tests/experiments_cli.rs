@@ -8,6 +8,18 @@ use std::path::Path;
 
 use predicates::prelude::*;
 
+/// Writes `nnlab mnist report RUN --out OUT` and returns its report.md.
+fn report_md(run: &Path, out: &Path) -> String {
+    nnlab()
+        .args(["mnist", "report"])
+        .arg(run)
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+    std::fs::read_to_string(out.join("report.md")).unwrap()
+}
+
 fn quick(out: &Path, seed: &str, brief: &str) -> String {
     let output = nnlab()
         .args([
@@ -325,8 +337,7 @@ fn label_smoothing_trains_is_recorded_and_is_checked() {
             .assert()
             .success();
     }
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(smooth.join("config.json")).unwrap()).unwrap();
+    let config = common::config_json(&smooth);
     assert_eq!(config["label_smoothing"], 0.1);
     // The smoothed training loss includes ε/K·Σ −log p over every class: higher than the plain one.
     let loss = |d: &Path| common::epoch_records(d).0[0]["train_loss"].as_f64().unwrap();
@@ -367,8 +378,7 @@ fn each_augmentation_can_be_set_or_switched_off() {
         .arg(&out)
         .assert()
         .success();
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    let config = common::config_json(&out);
     assert_eq!(
         (
             &config["max_shift"],
@@ -377,15 +387,7 @@ fn each_augmentation_can_be_set_or_switched_off() {
         ),
         (&serde_json::json!(2), &serde_json::json!(0.0), &serde_json::json!(0.0))
     );
-    let report = dir.path().join("report");
-    nnlab()
-        .args(["mnist", "report"])
-        .arg(&out)
-        .arg("--out")
-        .arg(&report)
-        .assert()
-        .success();
-    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    let md = report_md(&out, &dir.path().join("report"));
     assert!(
         md.contains("| augmentation | centre crop + resize with p = 0, rotation ±0°, translation ±2 px |")
             && md.contains("--crop-probability 0 --rotation 0 --translate 2"),
@@ -425,25 +427,15 @@ fn the_last_epochs_can_train_without_augmentation() {
     let (a, c) = (common::epoch_records(&augmented).0, common::epoch_records(&clean).0);
     assert_eq!(a[0], c[0]);
     assert_ne!(a[1]["train_loss"], c[1]["train_loss"]);
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(clean.join("config.json")).unwrap()).unwrap();
+    let config = common::config_json(&clean);
     assert_eq!(config["clean_epochs"], 1);
-    let plain: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(augmented.join("config.json")).unwrap()).unwrap();
+    let plain = common::config_json(&augmented);
     assert!(plain.get("clean_epochs").is_none(), "written only when used");
     // The run's config.json re-creates it, and the report writes the flag out.
     let again = dir.path().join("again");
     run(&again, &["--recipe", clean.join("config.json").to_str().unwrap()]);
     assert_eq!(common::epoch_records(&again).0, c);
-    let report = dir.path().join("report");
-    nnlab()
-        .args(["mnist", "report"])
-        .arg(&clean)
-        .arg("--out")
-        .arg(&report)
-        .assert()
-        .success();
-    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    let md = report_md(&clean, &dir.path().join("report"));
     assert!(
         md.contains("translation ±2 px; none in the last 1 epochs |") && md.contains(" --clean-epochs 1"),
         "{md}"

@@ -219,8 +219,7 @@ fn resume_refuses_a_contradicting_recipe_and_records_more_epochs() {
         .stdout(predicate::str::contains(
             "resumed after epoch 1: epochs 1 → 2 (recorded in config.json)",
         ));
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(more.join("config.json")).unwrap()).unwrap();
+    let config = common::config_json(&more);
     assert_eq!(
         config["changes"],
         serde_json::json!(["resumed after epoch 1: epochs 1 → 2"])

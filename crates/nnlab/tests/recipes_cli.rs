@@ -90,8 +90,7 @@ fn a_run_is_re_created_from_its_own_config_json() {
         .arg(&first)
         .assert()
         .success();
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(first.join("config.json")).unwrap()).unwrap();
+    let config = common::config_json(&first);
     assert!(config["model_text"].as_str().unwrap().contains("groups"));
     // Only the folder is needed: the model comes from the config's own model text.
     nnlab()
@@ -102,8 +101,7 @@ fn a_run_is_re_created_from_its_own_config_json() {
         .assert()
         .success();
     assert_eq!(epoch_records(&first), epoch_records(&again));
-    let again_config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(again.join("config.json")).unwrap()).unwrap();
+    let again_config = common::config_json(&again);
     assert_eq!(config, again_config);
 }
 
@@ -134,8 +132,7 @@ fn every_schedule_of_a_recipe_file_trains_and_is_recorded() {
             .arg(&out)
             .assert()
             .success();
-        let config: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+        let config = common::config_json(&out);
         assert_eq!(config["recipe"], format!("r{k}"));
         let kind = schedule.split('"').nth(1).unwrap();
         assert_eq!(config["schedule"]["kind"], kind);
@@ -226,8 +223,7 @@ fn validation_holds_out_training_images_and_leaves_the_test_set_alone() {
         text.contains("validation: the last 2000 training images are held out"),
         "{text}"
     );
-    let config: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(a.join("config.json")).unwrap()).unwrap();
+    let config = common::config_json(&a);
     assert_eq!(config["validation"], 2000);
     // The same run evaluated on the test set instead gives other numbers.
     assert!(run(&["--test-limit", "2000"], &b).status.success());

@@ -54,6 +54,11 @@ pub fn pinned_simd() -> Option<&'static str> {
     (nnlab_nn::cpu::detected_level() >= nnlab_nn::cpu::SimdLevel::Avx2).then_some("avx2")
 }
 
+/// A run's `config.json` (its whole recipe), parsed.
+pub fn config_json(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap()
+}
+
 /// A run's `metrics.json`: the epoch records without their wall time, and the parameter count.
 pub fn epoch_records(out: &Path) -> (Vec<serde_json::Value>, serde_json::Value) {
     let v: serde_json::Value =
