@@ -3,6 +3,7 @@
 //! and written back out as a PyTorch module. Knows nothing of any dataset.
 
 pub mod error;
+pub mod modules;
 pub mod network;
 pub mod pytorch;
 pub mod shipped;

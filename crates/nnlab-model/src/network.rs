@@ -2,37 +2,20 @@
 //! [→ Dropout] and every Conv2d → BatchNorm2d → ReLU [→ Dropout] runs as one fused `ConvBlock`; every
 //! other layer runs on its own. Parameters carry PyTorch's state_dict keys.
 
-use nnlab_nn::{
-    AvgPool2d, BatchNorm2d, BlockOrder, Conv2d, ConvBlock, ConvOptions, Dropout, GlobalAvgPool, Linear, MaxPool2d,
-    Mode, NoProbe, Param, Phase, Probe, Relu, Tensor,
-};
+use nnlab_nn::{BatchNorm2d, BlockOrder, ConvBlock, Mode, NoProbe, Param, Pass, Phase, Probe, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::modules::{bn_of, conv_of};
 use crate::spec::{Layer, ModelSpec};
 
-/// One piece of work in the forward pass: a fused block or a single layer.
-#[derive(Debug, Clone)]
-enum Op {
-    /// Conv → ReLU → BN [→ Dropout] or Conv → BN → ReLU [→ Dropout]; keys of the conv and the BN.
-    Block(Box<ConvBlock>, String, String),
-    Conv(Conv2d, String),
-    Bn(BatchNorm2d, String),
-    Relu(Relu),
-    Dropout(Dropout),
-    MaxPool(MaxPool2d),
-    AvgPool(AvgPool2d),
-    Gap(GlobalAvgPool),
-    /// [N, C, H, W] → [N, C·H·W, 1, 1]; remembers the shape for backward.
-    Flatten(Option<[usize; 4]>),
-    Linear(Linear, String),
-}
-
-/// An op with the statement name it is profiled under and its dropout-mask index (0: no dropout).
+/// One engine layer (a fused block or a single layer) with the statement name it is profiled under, the
+/// state_dict key of each of its parts, and its dropout-mask index (0: no dropout).
 #[derive(Debug, Clone)]
 struct Unit {
-    op: Op,
+    layer: Box<dyn nnlab_nn::Layer>,
     label: String,
+    keys: Vec<String>,
     dropout: u64,
 }
 
@@ -50,21 +33,17 @@ fn dropout_seed(step_seed: u64, layer: u64) -> u64 {
     step_seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ layer.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
 }
 
-fn conv_of(spec: &crate::spec::ConvSpec, rng: &mut ChaCha8Rng) -> Conv2d {
-    let opts = ConvOptions {
-        stride: spec.stride,
-        pad: spec.pad,
-        dilation: spec.dilation,
-        groups: spec.groups,
-        bias: spec.bias,
+/// The fusion rule at layer `i`: Conv → ReLU → BN or Conv → BN → ReLU, each optionally followed by a
+/// Dropout, runs as one `ConvBlock`. Returns the block's order and how many layers it takes.
+fn fusion_at(layers: &[crate::spec::PlacedLayer], i: usize) -> Option<(BlockOrder, usize)> {
+    let kind = |j: usize| layers.get(j).map(|l| l.layer);
+    let order = match (kind(i), kind(i + 1), kind(i + 2)) {
+        (Some(Layer::Conv2d(_)), Some(Layer::Relu), Some(Layer::BatchNorm2d { .. })) => BlockOrder::ReluThenBn,
+        (Some(Layer::Conv2d(_)), Some(Layer::BatchNorm2d { .. }), Some(Layer::Relu)) => BlockOrder::BnThenRelu,
+        _ => return None,
     };
-    Conv2d::with_options(spec.cin, spec.cout, spec.k, opts, rng)
-}
-
-fn bn_of(features: usize, eps: f32, momentum: f32) -> BatchNorm2d {
-    let mut bn = BatchNorm2d::new(features, momentum);
-    bn.eps = eps;
-    bn
+    let dropout = matches!(kind(i + 3), Some(Layer::Dropout { .. }));
+    Some((order, if dropout { 4 } else { 3 }))
 }
 
 impl Network {
@@ -77,71 +56,49 @@ impl Network {
         let mut i = 0;
         while i < layers.len() {
             let label = spec.statements[layers[i].statement].name.clone();
-            let kind = |j: usize| layers.get(j).map(|l| l.layer);
-            let order = match (kind(i), kind(i + 1), kind(i + 2)) {
-                (Some(Layer::Conv2d(_)), Some(Layer::Relu), Some(Layer::BatchNorm2d { .. })) => {
-                    Some(BlockOrder::ReluThenBn)
+            let (layer, keys, taken): (Box<dyn nnlab_nn::Layer>, Vec<String>, usize) = match fusion_at(layers, i) {
+                Some((order, taken)) => {
+                    let bn_at = if order == BlockOrder::ReluThenBn { i + 2 } else { i + 1 };
+                    let (
+                        Layer::Conv2d(c),
+                        Layer::BatchNorm2d {
+                            features,
+                            eps,
+                            momentum,
+                        },
+                    ) = (layers[i].layer, layers[bn_at].layer)
+                    else {
+                        unreachable!("fusion_at matched a convolution and a BatchNorm")
+                    };
+                    let p = match layers[i + taken - 1].layer {
+                        Layer::Dropout { p } if taken == 4 => p,
+                        _ => 0.0,
+                    };
+                    let block = ConvBlock::from_parts(conv_of(&c, rng), bn_of(features, eps, momentum), p, order);
+                    let keys = vec![layers[i].key.clone(), layers[bn_at].key.clone()];
+                    (Box::new(block), keys, taken)
                 }
-                (Some(Layer::Conv2d(_)), Some(Layer::BatchNorm2d { .. }), Some(Layer::Relu)) => {
-                    Some(BlockOrder::BnThenRelu)
-                }
-                _ => None,
-            };
-            if let (Some(order), Layer::Conv2d(c)) = (order, layers[i].layer) {
-                let bn_at = if order == BlockOrder::ReluThenBn { i + 2 } else { i + 1 };
-                let Layer::BatchNorm2d {
-                    features,
-                    eps,
-                    momentum,
-                } = layers[bn_at].layer
-                else {
-                    unreachable!("matched above")
-                };
-                let p = match kind(i + 3) {
-                    Some(Layer::Dropout { p }) => Some(p),
-                    _ => None,
-                };
-                let conv = conv_of(&c, rng);
-                let block = ConvBlock::from_parts(conv, bn_of(features, eps, momentum), p.unwrap_or(0.0), order);
-                let dropout = if p.is_some() {
-                    dropouts += 1;
-                    dropouts
-                } else {
-                    0
-                };
-                units.push(Unit {
-                    op: Op::Block(Box::new(block), layers[i].key.clone(), layers[bn_at].key.clone()),
-                    label,
-                    dropout,
-                });
-                i += if p.is_some() { 4 } else { 3 };
-                continue;
-            }
-            let key = layers[i].key.clone();
-            let mut dropout = 0;
-            let op = match layers[i].layer {
-                Layer::Conv2d(c) => Op::Conv(conv_of(&c, rng), key),
-                Layer::BatchNorm2d {
-                    features,
-                    eps,
-                    momentum,
-                } => Op::Bn(bn_of(features, eps, momentum), key),
-                Layer::Relu => Op::Relu(Relu::default()),
-                Layer::Dropout { p } => {
-                    dropouts += 1;
-                    dropout = dropouts;
-                    Op::Dropout(Dropout::new(p))
-                }
-                Layer::MaxPool2d { k, stride } => Op::MaxPool(MaxPool2d::new(k, stride)),
-                Layer::AvgPool2d { k, stride } => Op::AvgPool(AvgPool2d::new(k, stride)),
-                Layer::GlobalAvgPool => Op::Gap(GlobalAvgPool::default()),
-                Layer::Flatten => Op::Flatten(None),
-                Layer::Linear { inputs, outputs, bias } => {
-                    Op::Linear(Linear::with_bias(inputs, outputs, bias, rng), key)
+                None => {
+                    let l = &layers[i].layer;
+                    ((l.kind().instantiate)(l, rng), vec![layers[i].key.clone()], 1)
                 }
             };
-            units.push(Unit { op, label, dropout });
-            i += 1;
+            let has_dropout = layers[i..i + taken]
+                .iter()
+                .any(|l| matches!(l.layer, Layer::Dropout { .. }));
+            let dropout = if has_dropout {
+                dropouts += 1;
+                dropouts
+            } else {
+                0
+            };
+            units.push(Unit {
+                layer,
+                label,
+                keys,
+                dropout,
+            });
+            i += taken;
         }
         Self {
             spec: spec.clone(),
@@ -155,29 +112,11 @@ impl Network {
         &self.spec
     }
 
-    /// How the layers run: one line per op, fused blocks named as such (for summaries and tests).
+    /// How the layers run: one line per engine layer, fused blocks named as such (for summaries and tests).
     pub fn execution_plan(&self) -> Vec<String> {
         self.units
             .iter()
-            .map(|u| match &u.op {
-                Op::Block(b, ..) => {
-                    let order = match b.order {
-                        BlockOrder::ReluThenBn => "Conv→ReLU→BN",
-                        BlockOrder::BnThenRelu => "Conv→BN→ReLU",
-                    };
-                    let drop = if b.dropout.p > 0.0 { "→Dropout" } else { "" };
-                    format!("{}: fused {order}{drop}", u.label)
-                }
-                Op::Conv(..) => format!("{}: Conv2d", u.label),
-                Op::Bn(..) => format!("{}: BatchNorm2d", u.label),
-                Op::Relu(_) => format!("{}: ReLU", u.label),
-                Op::Dropout(_) => format!("{}: Dropout", u.label),
-                Op::MaxPool(_) => format!("{}: MaxPool2d", u.label),
-                Op::AvgPool(_) => format!("{}: AvgPool2d", u.label),
-                Op::Gap(_) => format!("{}: AdaptiveAvgPool2d", u.label),
-                Op::Flatten(_) => format!("{}: Flatten", u.label),
-                Op::Linear(..) => format!("{}: Linear", u.label),
-            })
+            .map(|u| format!("{}: {}", u.label, u.layer.describe()))
             .collect()
     }
 
@@ -186,97 +125,62 @@ impl Network {
         self.forward_probed(x, mode, step_seed, &mut NoProbe)
     }
 
-    /// `forward`, reporting each op's wall time under its statement's name to `probe`.
+    /// `forward`, reporting each layer's wall time under its statement's name to `probe`.
     pub fn forward_probed(&mut self, x: Tensor, mode: Mode, step_seed: u64, probe: &mut impl Probe) -> Tensor {
-        let keep = mode == Mode::Train;
         let mut x = x;
         for u in &mut self.units {
-            let seed = dropout_seed(step_seed, u.dropout);
-            x = probe.time(&u.label, Phase::Forward, || match &mut u.op {
-                Op::Block(b, ..) => b.forward(x, mode, seed),
-                Op::Conv(c, _) => c.forward(x, keep),
-                Op::Bn(bn, _) => bn.forward(x, mode),
-                Op::Relu(r) => r.forward(x, keep),
-                Op::Dropout(d) => d.forward(x, mode, seed),
-                Op::MaxPool(p) => p.forward(x, keep),
-                Op::AvgPool(p) => p.forward(x),
-                Op::Gap(g) => g.forward(x),
-                Op::Flatten(shape) => {
-                    *shape = Some(x.shape);
-                    flatten(x)
-                }
-                Op::Linear(l, _) => l.forward(x),
-            });
+            let pass = Pass {
+                mode,
+                seed: dropout_seed(step_seed, u.dropout),
+            };
+            x = probe.time(&u.label, Phase::Forward, || u.layer.forward(x, pass));
         }
         self.out_shape = Some(x.shape);
         flatten(x)
     }
 
-    /// Backpropagates ∂loss/∂logits through every op, accumulating parameter gradients.
+    /// Backpropagates ∂loss/∂logits through every layer, accumulating parameter gradients.
     pub fn backward(&mut self, dlogits: Tensor) {
         self.backward_probed(dlogits, &mut NoProbe)
     }
 
-    /// `backward`, reporting each op's wall time to `probe`.
+    /// `backward`, reporting each layer's wall time to `probe`.
     pub fn backward_probed(&mut self, dlogits: Tensor, probe: &mut impl Probe) {
         let shape = self.out_shape.expect("backward before forward");
         let mut d = Some(Tensor::from_vec(shape, take_data(dlogits)));
         for (i, u) in self.units.iter_mut().enumerate().rev() {
-            // The first op's input is the image: its gradient is not needed.
+            // The first layer's input is the image: its gradient is not needed.
             let need = i > 0;
-            let dy = d.take().expect("every op but the first passes a gradient on");
-            d = probe.time(&u.label, Phase::Backward, || match &mut u.op {
-                Op::Block(b, ..) => b.backward(dy, need),
-                Op::Conv(c, _) => c.backward(&dy, need),
-                Op::Bn(bn, _) => Some(bn.backward(dy)),
-                Op::Relu(r) => Some(r.backward(dy)),
-                Op::Dropout(dr) => Some(dr.backward(dy)),
-                Op::MaxPool(p) => Some(p.backward(dy)),
-                Op::AvgPool(p) => Some(p.backward(dy)),
-                Op::Gap(g) => Some(g.backward(dy)),
-                Op::Flatten(shape) => Some(Tensor::from_vec(
-                    shape.take().expect("backward before forward"),
-                    take_data(dy),
-                )),
-                Op::Linear(l, _) => Some(l.backward(&dy)),
-            });
+            let dy = d.take().expect("every layer but the first passes a gradient on");
+            d = probe.time(&u.label, Phase::Backward, || u.layer.backward(dy, need));
         }
+    }
+
+    /// Every trainable tensor with its PyTorch state_dict key, in file order, read-only.
+    pub fn named_params(&self) -> Vec<(String, &Param)> {
+        self.units
+            .iter()
+            .flat_map(|u| {
+                u.layer
+                    .params()
+                    .into_iter()
+                    .map(|n| (format!("{}.{}", u.keys[n.part], n.name), n.param))
+            })
+            .collect()
     }
 
     /// Every trainable tensor with its PyTorch state_dict key, in file order.
     pub fn named_params_mut(&mut self) -> Vec<(String, &mut Param)> {
-        let mut out = Vec::new();
-        for u in &mut self.units {
-            match &mut u.op {
-                Op::Block(b, conv_key, bn_key) => {
-                    let ConvBlock { conv, bn, .. } = &mut **b;
-                    out.push((format!("{conv_key}.weight"), &mut conv.weight));
-                    if let Some(bias) = &mut conv.bias {
-                        out.push((format!("{conv_key}.bias"), bias));
-                    }
-                    out.push((format!("{bn_key}.weight"), &mut bn.gamma));
-                    out.push((format!("{bn_key}.bias"), &mut bn.beta));
-                }
-                Op::Conv(c, key) => {
-                    out.push((format!("{key}.weight"), &mut c.weight));
-                    if let Some(bias) = &mut c.bias {
-                        out.push((format!("{key}.bias"), bias));
-                    }
-                }
-                Op::Bn(bn, key) => {
-                    out.push((format!("{key}.weight"), &mut bn.gamma));
-                    out.push((format!("{key}.bias"), &mut bn.beta));
-                }
-                Op::Linear(l, key) => {
-                    out.push((format!("{key}.weight"), &mut l.weight));
-                    if !l.bias.is_empty() {
-                        out.push((format!("{key}.bias"), &mut l.bias));
-                    }
-                }
-                _ => {}
-            }
-        }
-        out
+        self.units
+            .iter_mut()
+            .flat_map(|u| {
+                let keys = &u.keys;
+                u.layer
+                    .params_mut()
+                    .into_iter()
+                    .map(move |n| (format!("{}.{}", keys[n.part], n.name), n.param))
+            })
+            .collect()
     }
 
     /// Every trainable tensor, for the optimizer.
@@ -286,20 +190,18 @@ impl Network {
 
     /// Every BatchNorm with its state_dict key prefix (`convblock1.2`), for its running statistics.
     pub fn batch_norms_mut(&mut self) -> Vec<(String, &mut BatchNorm2d)> {
-        let mut out = Vec::new();
-        for u in &mut self.units {
-            match &mut u.op {
-                Op::Block(b, _, key) => out.push((key.clone(), &mut b.bn)),
-                Op::Bn(bn, key) => out.push((key.clone(), bn)),
-                _ => {}
-            }
-        }
-        out
+        self.units
+            .iter_mut()
+            .filter_map(|u| {
+                let keys = &u.keys;
+                u.layer.batch_norm_mut().map(|(part, bn)| (keys[part].clone(), bn))
+            })
+            .collect()
     }
 
     /// Number of trainable parameters.
-    pub fn parameter_count(&mut self) -> usize {
-        self.params_mut().iter().map(|p| p.len()).sum()
+    pub fn parameter_count(&self) -> usize {
+        self.named_params().iter().map(|(_, p)| p.len()).sum()
     }
 }
 

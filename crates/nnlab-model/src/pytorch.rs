@@ -4,36 +4,9 @@
 
 use crate::spec::{Layer, ModelSpec, PlacedLayer};
 
-/// The constructor call of one layer, every setting explicit.
+/// The constructor call of one layer, every setting explicit (the module table's exporter).
 fn constructor(layer: &Layer) -> String {
-    let py_bool = |b: bool| if b { "True" } else { "False" };
-    match *layer {
-        Layer::Conv2d(c) => format!(
-            "nn.Conv2d({}, {}, {}, stride={}, padding={}, dilation={}, groups={}, bias={})",
-            c.cin,
-            c.cout,
-            c.k,
-            c.stride,
-            c.pad,
-            c.dilation,
-            c.groups,
-            py_bool(c.bias)
-        ),
-        Layer::BatchNorm2d {
-            features,
-            eps,
-            momentum,
-        } => {
-            format!("nn.BatchNorm2d({features}, eps={eps:?}, momentum={momentum:?})")
-        }
-        Layer::Relu => "nn.ReLU()".into(),
-        Layer::Dropout { p } => format!("nn.Dropout({p:?})"),
-        Layer::MaxPool2d { k, stride } => format!("nn.MaxPool2d({k}, stride={stride})"),
-        Layer::AvgPool2d { k, stride } => format!("nn.AvgPool2d({k}, stride={stride})"),
-        Layer::GlobalAvgPool => "nn.AdaptiveAvgPool2d(1)".into(),
-        Layer::Flatten => "nn.Flatten()".into(),
-        Layer::Linear { inputs, outputs, bias } => format!("nn.Linear({inputs}, {outputs}, bias={})", py_bool(bias)),
-    }
+    (layer.kind().export)(layer)
 }
 
 /// Whether a layer needs the implied flatten before it (a `Linear` reached by a feature map).

@@ -27,21 +27,13 @@ pub struct StatementSummary {
 /// Receptive field and jump after `layer`, from those before it: r += (span − 1)·j, j *= stride.
 /// Global pooling and the layers after it leave them as they are (the table's convention).
 pub fn grow_receptive_field(layer: &Layer, rf: usize, jump: usize) -> (usize, usize) {
-    let (span, stride) = match *layer {
-        Layer::Conv2d(c) => (c.dilation * (c.k - 1) + 1, c.stride),
-        Layer::MaxPool2d { k, stride } | Layer::AvgPool2d { k, stride } => (k, stride),
-        _ => (1, 1),
-    };
+    let (span, stride) = layer.window();
     (rf + (span - 1) * jump, jump * stride)
 }
 
 /// Multiply-adds of one layer for one image.
 pub fn layer_macs(layer: &Layer, output: [usize; 3]) -> usize {
-    match *layer {
-        Layer::Conv2d(c) => output.iter().product::<usize>() * (c.cin / c.groups) * c.k * c.k,
-        Layer::Linear { inputs, outputs, .. } => inputs * outputs,
-        _ => 0,
-    }
+    layer.macs(output)
 }
 
 /// One row per statement, in file order.
@@ -90,7 +82,7 @@ mod tests {
             [132, 2640, 288, 0, 2200, 5824, 512, 0, 2336, 4672, 0, 330]
         );
         assert_eq!(rows[4].output, [20, 10, 10]);
-        // RECIPE.md: about 2.75 M multiply-adds per image.
+        // docs/recipe.md: about 2.75 M multiply-adds per image.
         assert_eq!(rows.iter().map(|r| r.macs).sum::<usize>(), 2_748_208);
     }
 

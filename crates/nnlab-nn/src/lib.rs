@@ -21,8 +21,8 @@ pub mod tensor;
 mod workspace;
 
 pub use layers::{
-    AvgPool2d, BatchNorm2d, BlockOrder, Conv2d, ConvBlock, ConvOptions, Dropout, GlobalAvgPool, Linear, MaxPool2d,
-    Mode, Relu, nll_loss, smoothed_nll_loss,
+    AvgPool2d, BatchNorm2d, BlockOrder, Conv2d, ConvBlock, ConvOptions, Dropout, Flatten, GlobalAvgPool, Layer, Linear,
+    MaxPool2d, Mode, Named, Pass, Relu, nll_loss, smoothed_nll_loss, softmax_rows,
 };
 pub use optim::{Adam, Optimizer, Sgd, StepLr};
 pub use param::Param;

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::layer::{Layer, Pass};
 use crate::{CHUNK, Tensor};
 
 /// k×k average pool with a stride (no padding; trailing rows/columns that do not fill a window are
@@ -82,6 +83,24 @@ impl AvgPool2d {
                 }
             });
         dx
+    }
+}
+
+impl Layer for AvgPool2d {
+    fn describe(&self) -> String {
+        "AvgPool2d".into()
+    }
+
+    fn forward(&mut self, x: Tensor, _: Pass) -> Tensor {
+        AvgPool2d::forward(self, x)
+    }
+
+    fn backward(&mut self, dy: Tensor, _: bool) -> Option<Tensor> {
+        Some(AvgPool2d::backward(self, dy))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::layer::{Layer, Named, Pass, weight_and_bias, weight_and_bias_mut};
 use crate::layers::Mode;
 use crate::{CHUNK, Param, Tensor};
 
@@ -180,6 +181,36 @@ impl BatchNorm2d {
                 }
             });
         dy
+    }
+}
+
+impl Layer for BatchNorm2d {
+    fn describe(&self) -> String {
+        "BatchNorm2d".into()
+    }
+
+    fn forward(&mut self, x: Tensor, pass: Pass) -> Tensor {
+        BatchNorm2d::forward(self, x, pass.mode)
+    }
+
+    fn backward(&mut self, dy: Tensor, _: bool) -> Option<Tensor> {
+        Some(BatchNorm2d::backward(self, dy))
+    }
+
+    fn params(&self) -> Vec<Named<&Param>> {
+        weight_and_bias(&self.gamma, Some(&self.beta))
+    }
+
+    fn params_mut(&mut self) -> Vec<Named<&mut Param>> {
+        weight_and_bias_mut(&mut self.gamma, Some(&mut self.beta))
+    }
+
+    fn batch_norm_mut(&mut self) -> Option<(usize, &mut BatchNorm2d)> {
+        Some((0, self))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }
 

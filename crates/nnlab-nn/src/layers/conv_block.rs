@@ -4,9 +4,10 @@
 //! (statistics, then the elementwise chain feeding the convolution's gradient). The convolution's (or
 //! ReLU's) output is kept for backward, and dropout keeps one byte per value.
 
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use super::layer::{Layer, Named, Pass};
+use crate::Param;
 use crate::layers::conv2d::image_chunks;
 use crate::layers::{BatchNorm2d, Conv2d, Dropout, Mode};
 use crate::simd::multiversion;
@@ -220,16 +221,6 @@ fn bn_input_grad_body(
 }
 
 impl ConvBlock {
-    /// A block with a k×k convolution, BN momentum `bn_momentum` and dropout `p`.
-    pub fn new(cin: usize, cout: usize, k: usize, pad: usize, bn_momentum: f32, p: f32, rng: &mut ChaCha8Rng) -> Self {
-        Self::from_parts(
-            Conv2d::new(cin, cout, k, pad, rng),
-            BatchNorm2d::new(cout, bn_momentum),
-            p,
-            BlockOrder::ReluThenBn,
-        )
-    }
-
     /// A block of the given layers; dropout probability `p` (0 for a block without dropout).
     pub fn from_parts(conv: Conv2d, bn: BatchNorm2d, p: f32, order: BlockOrder) -> Self {
         assert_eq!(
@@ -465,12 +456,53 @@ impl ConvBlock {
     }
 }
 
+impl Layer for ConvBlock {
+    fn describe(&self) -> String {
+        let order = match self.order {
+            BlockOrder::ReluThenBn => "Conv→ReLU→BN",
+            BlockOrder::BnThenRelu => "Conv→BN→ReLU",
+        };
+        let drop = if self.dropout.p > 0.0 { "→Dropout" } else { "" };
+        format!("fused {order}{drop}")
+    }
+
+    fn forward(&mut self, x: Tensor, pass: Pass) -> Tensor {
+        ConvBlock::forward(self, x, pass.mode, pass.seed)
+    }
+
+    fn backward(&mut self, dy: Tensor, need_input_grad: bool) -> Option<Tensor> {
+        ConvBlock::backward(self, dy, need_input_grad)
+    }
+
+    /// The convolution's (part 0), then the BatchNorm's (part 1).
+    fn params(&self) -> Vec<Named<&Param>> {
+        let mut out = self.conv.params();
+        out.extend(self.bn.params().into_iter().map(|n| Named { part: 1, ..n }));
+        out
+    }
+
+    fn params_mut(&mut self) -> Vec<Named<&mut Param>> {
+        let mut out = self.conv.params_mut();
+        out.extend(self.bn.params_mut().into_iter().map(|n| Named { part: 1, ..n }));
+        out
+    }
+
+    fn batch_norm_mut(&mut self) -> Option<(usize, &mut BatchNorm2d)> {
+        Some((1, &mut self.bn))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::layers::Relu;
     use crate::layers::gradcheck::random_tensor;
     use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
 
     use crate::layers::ConvOptions;
 

@@ -4,6 +4,7 @@
 
 use rayon::prelude::*;
 
+use super::layer::{Layer, Pass};
 use crate::layers::Mode;
 use crate::{CHUNK, Tensor};
 
@@ -82,6 +83,24 @@ fn scale_where_kept(values: &mut [f32], keep: &[u8], scale: f32) {
         .par_chunks_mut(1 << 14)
         .zip(keep.par_chunks(1 << 14))
         .for_each(|(v, k)| v.iter_mut().zip(k).for_each(|(v, &k)| *v *= k as f32 * scale));
+}
+
+impl Layer for Dropout {
+    fn describe(&self) -> String {
+        "Dropout".into()
+    }
+
+    fn forward(&mut self, x: Tensor, pass: Pass) -> Tensor {
+        Dropout::forward(self, x, pass.mode, pass.seed)
+    }
+
+    fn backward(&mut self, dy: Tensor, _: bool) -> Option<Tensor> {
+        Some(Dropout::backward(self, dy))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
+    }
 }
 
 #[cfg(test)]

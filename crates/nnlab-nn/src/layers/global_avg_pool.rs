@@ -1,5 +1,6 @@
 //! Global average pooling: each channel's mean over its H×W plane.
 
+use super::layer::{Layer, Pass};
 use crate::Tensor;
 
 /// [N, C, H, W] → [N, C, 1, 1].
@@ -30,6 +31,24 @@ impl GlobalAvgPool {
             p.fill(d / plane as f32);
         }
         dx
+    }
+}
+
+impl Layer for GlobalAvgPool {
+    fn describe(&self) -> String {
+        "AdaptiveAvgPool2d".into()
+    }
+
+    fn forward(&mut self, x: Tensor, _: Pass) -> Tensor {
+        GlobalAvgPool::forward(self, x)
+    }
+
+    fn backward(&mut self, dy: Tensor, _: bool) -> Option<Tensor> {
+        Some(GlobalAvgPool::backward(self, dy))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }
 

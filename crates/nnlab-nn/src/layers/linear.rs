@@ -2,6 +2,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
+use super::layer::{Layer, Named, Pass, weight_and_bias, weight_and_bias_mut};
 use crate::gemm::{Mat, matmul};
 use crate::init::uniform_fan_in;
 use crate::{Param, Tensor};
@@ -11,8 +12,8 @@ use crate::{Param, Tensor};
 pub struct Linear {
     /// Weight [outputs, inputs].
     pub weight: Param,
-    /// Bias, one per output (empty for a layer without bias).
-    pub bias: Param,
+    /// Bias, one per output (`None` for a layer without bias, as for `Conv2d`).
+    pub bias: Option<Param>,
     input: Option<Tensor>,
 }
 
@@ -25,11 +26,7 @@ impl Linear {
     /// A layer with or without bias, PyTorch's default initialisation (weight, then bias).
     pub fn with_bias(inputs: usize, outputs: usize, bias: bool, rng: &mut ChaCha8Rng) -> Self {
         let weight = Param::new(vec![outputs, inputs], uniform_fan_in(rng, outputs * inputs, inputs));
-        let bias = if bias {
-            Param::new(vec![outputs], uniform_fan_in(rng, outputs, inputs))
-        } else {
-            Param::new(vec![0], Vec::new())
-        };
+        let bias = bias.then(|| Param::new(vec![outputs], uniform_fan_in(rng, outputs, inputs)));
         Self {
             weight,
             bias,
@@ -42,9 +39,9 @@ impl Linear {
         let (n, inputs, outputs) = (x.n(), self.weight.shape[1], self.weight.shape[0]);
         assert_eq!(x.per_image(), inputs);
         let mut y = Tensor::zeros([n, outputs, 1, 1]);
-        if !self.bias.is_empty() {
+        if let Some(bias) = &self.bias {
             for row in y.data.chunks_exact_mut(outputs) {
-                row.copy_from_slice(&self.bias.value);
+                row.copy_from_slice(&bias.value);
             }
         }
         matmul(
@@ -67,9 +64,9 @@ impl Linear {
             &mut self.weight.grad,
             true,
         );
-        if !self.bias.is_empty() {
+        if let Some(bias) = &mut self.bias {
             for row in dy.data.chunks_exact(outputs) {
-                self.bias.grad.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+                bias.grad.iter_mut().zip(row).for_each(|(g, d)| *g += d);
             }
         }
         let mut dx = Tensor::zeros(x.shape);
@@ -80,6 +77,32 @@ impl Linear {
             false,
         );
         dx
+    }
+}
+
+impl Layer for Linear {
+    fn describe(&self) -> String {
+        "Linear".into()
+    }
+
+    fn forward(&mut self, x: Tensor, _: Pass) -> Tensor {
+        Linear::forward(self, x)
+    }
+
+    fn backward(&mut self, dy: Tensor, _: bool) -> Option<Tensor> {
+        Some(Linear::backward(self, &dy))
+    }
+
+    fn params(&self) -> Vec<Named<&Param>> {
+        weight_and_bias(&self.weight, self.bias.as_ref())
+    }
+
+    fn params_mut(&mut self) -> Vec<Named<&mut Param>> {
+        weight_and_bias_mut(&mut self.weight, self.bias.as_mut())
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }
 
@@ -115,20 +138,20 @@ mod tests {
                 l.backward(dy)
             },
         );
-        let theta = [layer.weight.value.clone(), layer.bias.value.clone()].concat();
+        let theta = [layer.weight.value.clone(), layer.bias.as_ref().unwrap().value.clone()].concat();
         check_param_gradient(
             &theta,
             |t| {
                 let mut l = layer.clone();
                 l.weight.value = t[..24].to_vec();
-                l.bias.value = t[24..].to_vec();
+                l.bias.as_mut().unwrap().value = t[24..].to_vec();
                 l.forward(x.clone())
             },
             |dy| {
                 let mut l = layer.clone();
                 l.forward(x.clone());
                 l.backward(dy);
-                [l.weight.grad, l.bias.grad].concat()
+                [l.weight.grad, l.bias.unwrap().grad].concat()
             },
         );
     }

@@ -15,6 +15,25 @@ pub struct NllOutput {
     pub log_probs: Vec<f32>,
 }
 
+/// log Σ exp(z) of one row of logits, computed stably around its maximum.
+fn log_sum_exp(row: &[f32]) -> f64 {
+    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f64 = row.iter().map(|&z| ((z - max) as f64).exp()).sum();
+    max as f64 + sum.ln()
+}
+
+/// The softmax of each row of `k` logits, as exp of the log-softmax: exactly the probabilities that
+/// `nll_loss`'s `log_probs` give, with no labels needed (for classifying).
+pub fn softmax_rows(logits: &[f32], k: usize) -> Vec<Vec<f32>> {
+    logits
+        .chunks_exact(k)
+        .map(|row| {
+            let log_z = log_sum_exp(row);
+            row.iter().map(|&z| ((z as f64 - log_z) as f32).exp()).collect()
+        })
+        .collect()
+}
+
 /// Mean NLL of log-softmax(`logits`) at `labels`.
 pub fn nll_loss(logits: &Tensor, labels: &[u8]) -> NllOutput {
     smoothed_nll_loss(logits, labels, 0.0)
@@ -31,9 +50,7 @@ pub fn smoothed_nll_loss(logits: &Tensor, labels: &[u8], epsilon: f64) -> NllOut
     let mut predictions = Vec::with_capacity(n);
     let mut loss = 0.0f64;
     for (i, row) in logits.data.chunks_exact(k).enumerate() {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let sum: f64 = row.iter().map(|&z| ((z - max) as f64).exp()).sum();
-        let log_z = max as f64 + sum.ln();
+        let log_z = log_sum_exp(row);
         let label = labels[i] as usize;
         loss -= row[label] as f64 - log_z;
         let uniform = epsilon / k as f64;
@@ -65,6 +82,16 @@ pub fn smoothed_nll_loss(logits: &Tensor, labels: &[u8], epsilon: f64) -> NllOut
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn softmax_rows_are_the_exponentiated_log_probabilities() {
+        let logits = Tensor::from_vec([2, 3, 1, 1], vec![1.0, -2.0, 0.5, 3.0, 3.0, -1.0]);
+        let rows = softmax_rows(&logits.data, 3);
+        let lp = nll_loss(&logits, &[0, 1]).log_probs;
+        let expected: Vec<f32> = lp.iter().map(|l| l.exp()).collect();
+        assert_eq!(rows.concat(), expected);
+        assert!((rows[1].iter().sum::<f32>() - 1.0).abs() < 1e-6);
+    }
 
     #[test]
     fn label_smoothing_matches_its_definition_and_finite_differences() {

@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::layer::{Layer, Pass};
 use crate::{CHUNK, Tensor};
 
 /// k×k max-pool with a stride (trailing rows/columns that do not fill a window are dropped, as PyTorch
@@ -147,6 +148,24 @@ impl MaxPool2d {
                 }
             });
         dx
+    }
+}
+
+impl Layer for MaxPool2d {
+    fn describe(&self) -> String {
+        "MaxPool2d".into()
+    }
+
+    fn forward(&mut self, x: Tensor, pass: Pass) -> Tensor {
+        MaxPool2d::forward(self, x, pass.keeps())
+    }
+
+    fn backward(&mut self, dy: Tensor, _: bool) -> Option<Tensor> {
+        Some(MaxPool2d::backward(self, dy))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }
 

@@ -1,4 +1,4 @@
-//! The layers, each with `forward` and `backward` in one file.
+//! The layers, each with `forward` and `backward` in one file, each implementing the one [`Layer`] trait.
 
 mod avgpool;
 mod batchnorm;
@@ -6,6 +6,7 @@ mod conv2d;
 mod conv_block;
 mod dropout;
 mod global_avg_pool;
+mod layer;
 mod linear;
 mod loss;
 mod maxpool;
@@ -17,8 +18,9 @@ pub use conv_block::{BlockOrder, ConvBlock};
 pub use conv2d::{Conv2d, ConvOptions};
 pub use dropout::Dropout;
 pub use global_avg_pool::GlobalAvgPool;
+pub use layer::{Flatten, Layer, Named, Pass};
 pub use linear::Linear;
-pub use loss::{NllOutput, nll_loss, smoothed_nll_loss};
+pub use loss::{NllOutput, nll_loss, smoothed_nll_loss, softmax_rows};
 pub use maxpool::MaxPool2d;
 pub use relu::Relu;
 

@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use super::layer::{Layer, Pass};
 use crate::Tensor;
 
 /// Rectified linear unit, applied in place; remembers its output for `backward`.
@@ -41,6 +42,24 @@ impl Relu {
     /// The output of the last training forward pass.
     pub fn output(&self) -> Option<&Tensor> {
         self.output.as_ref()
+    }
+}
+
+impl Layer for Relu {
+    fn describe(&self) -> String {
+        "ReLU".into()
+    }
+
+    fn forward(&mut self, x: Tensor, pass: Pass) -> Tensor {
+        Relu::forward(self, x, pass.keeps())
+    }
+
+    fn backward(&mut self, dy: Tensor, _: bool) -> Option<Tensor> {
+        Some(Relu::backward(self, dy))
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }
 

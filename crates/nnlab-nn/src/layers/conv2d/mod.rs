@@ -11,6 +11,7 @@ mod im2col;
 use direct3::{Direct3, direct3_forward};
 use im2col::{Geometry, col2im, im2col};
 
+use super::layer::{Layer, Named, Pass, weight_and_bias, weight_and_bias_mut};
 use crate::gemm::{Mat, matmul};
 use crate::init::uniform_fan_in;
 use crate::workspace::Workspace;
@@ -370,6 +371,32 @@ impl Conv2d {
         if let Some(b) = &mut self.bias {
             b.grad.iter_mut().zip(db).for_each(|(g, d)| *g += d);
         }
+    }
+}
+
+impl Layer for Conv2d {
+    fn describe(&self) -> String {
+        "Conv2d".into()
+    }
+
+    fn forward(&mut self, x: Tensor, pass: Pass) -> Tensor {
+        Conv2d::forward(self, x, pass.keeps())
+    }
+
+    fn backward(&mut self, dy: Tensor, need_input_grad: bool) -> Option<Tensor> {
+        Conv2d::backward(self, &dy, need_input_grad)
+    }
+
+    fn params(&self) -> Vec<Named<&Param>> {
+        weight_and_bias(&self.weight, self.bias.as_ref())
+    }
+
+    fn params_mut(&mut self) -> Vec<Named<&mut Param>> {
+        weight_and_bias_mut(&mut self.weight, self.bias.as_mut())
+    }
+
+    fn boxed_clone(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
     }
 }
 
