@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use crate::{AppError, Result};
 
 /// Writes `bytes` to `path` atomically (see `nnlab_mnist::atomic`); on failure nothing is left behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    nnlab_mnist::atomic::write_atomic(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    nnlab_mnist::atomic::write_atomic(path, bytes).map_err(|e| AppError::file(path, format!("cannot write it: {e}")))
 }
 
 #[cfg(test)]
@@ -22,7 +22,7 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"hello");
         let bad = dir.path().join("missing-dir").join("out.txt");
         let err = write_atomic(&bad, b"x").unwrap_err();
-        assert!(format!("{err:#}").contains("cannot write"));
+        assert!(err.to_string().contains("cannot write"), "{err}");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -5,14 +5,14 @@ use nnlab_model::{Layer, ModelSpec};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::metrics::EpochRecord;
+use nnlab_mnist::training::EpochRecord;
 
 /// Named briefs: (name, clauses, what it is).
 pub const NAMED: [(&str, &str, &str); 2] = [
     (
         "seed",
         "acc>=99.4,params<20000,epochs<20,bn,dropout,gap",
-        "RECIPE.md's brief",
+        "the seed model's brief (docs/recipe.md)",
     ),
     ("8k", "acc>=99.4,params<8000,epochs<=15,last=3", "the next brief"),
 ];
@@ -292,7 +292,7 @@ fn gap_head(spec: &ModelSpec) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::seed_model;
+    use nnlab_mnist::model::seed_model;
 
     fn record(epoch: usize, acc: f64) -> EpochRecord {
         EpochRecord {

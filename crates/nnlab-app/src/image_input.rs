@@ -41,7 +41,7 @@ fn decode_with<R: BufRead + Seek>(
 ) -> Result<DynamicImage, String> {
     let reader = open()?;
     if reader.format().is_none() {
-        return Err("cannot read the image: not a PNG or JPEG file".into());
+        return Err("cannot read the image: not a PNG, JPEG, BMP, GIF or WebP file".into());
     }
     let (w, h) = reader
         .into_dimensions()

@@ -1,220 +1,515 @@
-//! The recipe a `train` invocation asks for: a named recipe with the flags' values over it, checked, or —
-//! on `--resume` — the checkpoint's own recipe, with any flag that would contradict it refused.
+//! A recipe and the values given over it, declared once. [`RecipeOverrides`] holds the values (the
+//! CLI's flags derive from it with the `clap` feature); [`SETTINGS`] is the one table that says, for each
+//! of them, its flag, the recipe key it sets, how it is applied to a new run and what a resumed run
+//! recorded for it — so filling a new run, refusing a contradiction on `--resume` and naming the flag
+//! of an out-of-range value all read the same rows.
 
-use anyhow::{Result, bail};
 use nnlab_mnist::training::config::{OptimizerKind, Schedule};
 use nnlab_mnist::training::recipe_file::out_of_range;
 use nnlab_mnist::training::{TrainConfig, load_recipe};
 
-use super::TrainArgs;
+use crate::{AppError, Result};
 
-/// `--resume` continues a run exactly: a flag that would change its recipe is refused, naming each
-/// setting that differs (more epochs, and another thread count, which changes no number, are fine).
-fn refuse_contradictions(args: &TrainArgs, r: &TrainConfig) -> Result<()> {
-    let mut differ = Vec::new();
-    let mut check = |flag: &str, given: Option<String>, had: String| {
-        if let Some(g) = given
-            && g != had
-        {
-            differ.push(format!("{flag} {g} (the run has {had})"));
-        }
-    };
-    let given_recipe = args
-        .recipe
-        .as_deref()
-        .map(|spec| load_recipe(spec).map_or_else(|_| spec.to_string(), |c| c.recipe));
-    check("--recipe", given_recipe, r.recipe.clone());
-    check(
-        "--batch-size",
-        args.batch_size.map(|v| v.to_string()),
-        r.batch_size.to_string(),
-    );
-    check("--lr", args.lr.map(|v| v.to_string()), r.lr.to_string());
-    check(
-        "--momentum",
-        args.momentum.map(|v| v.to_string()),
-        r.momentum.to_string(),
-    );
-    check("--seed", args.seed.map(|v| v.to_string()), r.seed.to_string());
-    check("--ema", args.ema.map(|v| v.to_string()), r.ema_decay.to_string());
-    check(
-        "--crop-probability",
-        args.crop_probability.map(|v| v.to_string()),
-        r.crop_probability.to_string(),
-    );
-    check(
-        "--rotation",
-        args.rotation.map(|v| v.to_string()),
-        r.max_degrees.to_string(),
-    );
-    check(
-        "--translate",
-        args.translate.map(|v| v.to_string()),
-        r.max_shift.to_string(),
-    );
-    check(
-        "--clean-epochs",
-        args.clean_epochs.map(|v| v.to_string()),
-        r.clean_epochs.to_string(),
-    );
-    check(
-        "--label-smoothing",
-        args.label_smoothing.map(|v| v.to_string()),
-        r.label_smoothing.to_string(),
-    );
-    check(
-        "--optimizer",
-        args.optimizer.map(|o| format!("{o:?}").to_lowercase()),
-        format!("{:?}", r.optimizer).to_lowercase(),
-    );
-    check(
-        "--weight-decay",
-        args.weight_decay.map(|v| v.to_string()),
-        r.weight_decay.to_string(),
-    );
-    check(
-        "--nesterov",
-        args.nesterov.then(|| "on".to_string()),
-        if r.nesterov { "on" } else { "off" }.to_string(),
-    );
-    let (step_size, gamma) = match r.schedule {
-        Schedule::Step { step_size, gamma } => (step_size.to_string(), gamma.to_string()),
-        _ => ("none (not a step schedule)".into(), "none (not a step schedule)".into()),
-    };
-    check("--step-size", args.step_size.map(|v| v.to_string()), step_size);
-    check("--gamma", args.gamma.map(|v| v.to_string()), gamma);
-    let limit = |l: Option<usize>| l.map_or("all".to_string(), |v| v.to_string());
-    check(
-        "--train-limit",
-        args.train_limit.map(|v| v.to_string()),
-        limit(r.train_limit),
-    );
-    check(
-        "--test-limit",
-        args.test_limit.map(|v| v.to_string()),
-        limit(r.test_limit),
-    );
-    if !differ.is_empty() {
-        bail!(
-            "--resume continues the checkpoint's run exactly, and these would change it: {}; leave them out, or start a new run",
-            differ.join(", ")
-        );
-    }
-    Ok(())
+/// The optimizers `--optimizer` offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+pub enum OptimizerName {
+    /// torch.optim.SGD (dampening 0).
+    Sgd,
+    /// torch.optim.Adam.
+    Adam,
+    /// torch.optim.AdamW.
+    Adamw,
 }
 
-pub(super) fn config_from(args: &TrainArgs, resumed: Option<&TrainConfig>) -> Result<TrainConfig> {
-    let mut c = match resumed {
-        Some(c) => c.clone(),
-        None => load_recipe(args.recipe.as_deref().unwrap_or("seed")).map_err(|e| anyhow::anyhow!("--recipe {e}"))?,
+impl From<OptimizerName> for OptimizerKind {
+    fn from(n: OptimizerName) -> Self {
+        match n {
+            OptimizerName::Sgd => OptimizerKind::Sgd,
+            OptimizerName::Adam => OptimizerKind::Adam,
+            OptimizerName::Adamw => OptimizerKind::Adamw,
+        }
+    }
+}
+
+/// Values given over a recipe (each `None` keeps the recipe's).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct RecipeOverrides {
+    /// Epochs (the goal is ≥ 99.4 % test accuracy in under 20).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub epochs: Option<usize>,
+    /// Batch size.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub batch_size: Option<usize>,
+    /// Learning rate (the peak rate of a one-cycle or warm-up schedule).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub lr: Option<f64>,
+    /// SGD momentum.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub momentum: Option<f32>,
+    /// The optimizer, each with PyTorch's update rule: sgd (momentum, --nesterov, --weight-decay as L2),
+    /// adam (betas 0.9, 0.999; --weight-decay as L2) or adamw (--weight-decay decoupled).
+    #[cfg_attr(feature = "clap", arg(long, value_enum))]
+    pub optimizer: Option<OptimizerName>,
+    /// Weight decay (L2 for sgd and adam, decoupled for adamw).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub weight_decay: Option<f32>,
+    /// Nesterov momentum (sgd).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub nesterov: bool,
+    /// Probability of the centre crop + resize augmentation (0 = off; the recipe's 0.1).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "P"))]
+    pub crop_probability: Option<f64>,
+    /// Largest random rotation in degrees (0 = off; the recipe's 10).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DEGREES"))]
+    pub rotation: Option<f64>,
+    /// Largest random translation in whole pixels along each axis (0 = off, the default).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "PIXELS"))]
+    pub translate: Option<u32>,
+    /// Train the last N epochs on the images as they are, without augmentation (0 = every epoch augmented).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
+    pub clean_epochs: Option<usize>,
+    /// Label smoothing ε of the training loss, as PyTorch's CrossEntropyLoss(label_smoothing=ε).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "EPS"))]
+    pub label_smoothing: Option<f64>,
+    /// Weight averaging: evaluate and checkpoint an exponential moving average of the weights (and
+    /// BatchNorm statistics) with this decay per step, e.g. 0.999 (0 = off; PyTorch's AveragedModel).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DECAY"))]
+    pub ema: Option<f64>,
+    /// Epochs between learning-rate decays (switches to the step schedule).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub step_size: Option<usize>,
+    /// Learning-rate decay factor (switches to the step schedule).
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub gamma: Option<f32>,
+    /// Seed of initialisation, shuffling, augmentation and dropout.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub seed: Option<u64>,
+    /// Engine threads.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub threads: Option<usize>,
+    /// Train on the first N training images only (quick runs).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
+    pub train_limit: Option<usize>,
+    /// Evaluate on the first N test images only (quick runs).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
+    pub test_limit: Option<usize>,
+    /// Hold out the last N training images as a validation set and evaluate on it instead of the test set
+    /// (choose hyperparameters on it; the run's "test" metrics are then validation metrics).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "N"))]
+    pub validation: Option<usize>,
+}
+
+/// What `--resume` does with a setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnResume {
+    /// Taken: it changes no number of the epochs already run (more epochs, another thread count).
+    Taken,
+    /// Refused when it differs from what the run recorded.
+    Refused,
+}
+
+/// One setting of a recipe that a value can override.
+pub struct Setting {
+    /// The CLI flag.
+    pub flag: &'static str,
+    /// The recipe's key, as recipe files and range errors name it.
+    pub key: &'static str,
+    /// On `--resume`.
+    pub on_resume: OnResume,
+    /// The value given, as text, if any.
+    pub given: fn(&RecipeOverrides) -> Option<String>,
+    /// The value a config holds, as text.
+    pub recorded: fn(&TrainConfig) -> String,
+    /// Sets the config's value from the given one (when given).
+    pub apply: fn(&RecipeOverrides, &mut TrainConfig),
+}
+
+fn text<T: ToString>(v: Option<T>) -> Option<String> {
+    v.map(|v| v.to_string())
+}
+
+fn limit(l: Option<usize>) -> String {
+    l.map_or("all".to_string(), |v| v.to_string())
+}
+
+fn step_schedule(c: &TrainConfig) -> (Option<usize>, Option<f32>) {
+    match c.schedule {
+        Schedule::Step { step_size, gamma } => (Some(step_size), Some(gamma)),
+        _ => (None, None),
+    }
+}
+
+/// Switches to the step schedule, keeping the schedule's other value (or the default 3 epochs, ×0.9).
+fn set_step(c: &mut TrainConfig, step_size: Option<usize>, gamma: Option<f32>) {
+    let (s, g) = step_schedule(c);
+    c.schedule = Schedule::Step {
+        step_size: step_size.or(s).unwrap_or(3),
+        gamma: gamma.or(g).unwrap_or(0.9),
     };
-    if let Some(r) = resumed {
-        refuse_contradictions(args, r)?;
-    }
-    if let Some(v) = args.epochs {
-        c.epochs = v;
-    }
-    if resumed.is_none() {
-        if let Some(v) = args.batch_size {
-            c.batch_size = v;
-        }
-        if let Some(v) = args.lr {
-            c.lr = v;
-        }
-        if let Some(v) = args.momentum {
-            c.momentum = v;
-        }
-        if let Some(v) = args.optimizer {
-            c.optimizer = v.into();
-        }
-        if let Some(v) = args.weight_decay {
-            c.weight_decay = v;
-        }
-        if let Some(v) = args.label_smoothing {
-            c.label_smoothing = v;
-        }
-        if let Some(v) = args.crop_probability {
-            c.crop_probability = v;
-        }
-        if let Some(v) = args.rotation {
-            c.max_degrees = v;
-        }
-        if let Some(v) = args.translate {
-            c.max_shift = v;
-        }
-        if let Some(v) = args.clean_epochs {
-            c.clean_epochs = v;
-        }
-        if let Some(v) = args.ema {
-            c.ema_decay = v;
-        }
-        if args.nesterov {
-            if c.optimizer != OptimizerKind::Sgd {
-                bail!("--nesterov is a form of SGD momentum: it needs --optimizer sgd");
+}
+
+fn not_step(v: Option<String>) -> String {
+    v.unwrap_or_else(|| "none (not a step schedule)".into())
+}
+
+/// Every overridable setting, once. `epochs` first: it is the one a resumed run may raise.
+pub const SETTINGS: [Setting; 20] = [
+    Setting {
+        flag: "--epochs",
+        key: "epochs",
+        on_resume: OnResume::Taken,
+        given: |o| text(o.epochs),
+        recorded: |c| c.epochs.to_string(),
+        apply: |o, c| c.epochs = o.epochs.unwrap_or(c.epochs),
+    },
+    Setting {
+        flag: "--threads",
+        key: "threads",
+        on_resume: OnResume::Taken,
+        given: |o| text(o.threads),
+        recorded: |c| c.threads.to_string(),
+        apply: |o, c| c.threads = o.threads.unwrap_or(c.threads),
+    },
+    Setting {
+        flag: "--batch-size",
+        key: "batch_size",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.batch_size),
+        recorded: |c| c.batch_size.to_string(),
+        apply: |o, c| c.batch_size = o.batch_size.unwrap_or(c.batch_size),
+    },
+    Setting {
+        flag: "--lr",
+        key: "optimizer.lr",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.lr),
+        recorded: |c| c.lr.to_string(),
+        apply: |o, c| c.lr = o.lr.unwrap_or(c.lr),
+    },
+    Setting {
+        flag: "--momentum",
+        key: "optimizer.momentum",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.momentum),
+        recorded: |c| c.momentum.to_string(),
+        apply: |o, c| c.momentum = o.momentum.unwrap_or(c.momentum),
+    },
+    Setting {
+        flag: "--optimizer",
+        key: "optimizer.kind",
+        on_resume: OnResume::Refused,
+        given: |o| {
+            o.optimizer
+                .map(|n| format!("{:?}", OptimizerKind::from(n)).to_lowercase())
+        },
+        recorded: |c| format!("{:?}", c.optimizer).to_lowercase(),
+        apply: |o, c| c.optimizer = o.optimizer.map_or(c.optimizer, Into::into),
+    },
+    Setting {
+        flag: "--weight-decay",
+        key: "optimizer.weight_decay",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.weight_decay),
+        recorded: |c| c.weight_decay.to_string(),
+        apply: |o, c| c.weight_decay = o.weight_decay.unwrap_or(c.weight_decay),
+    },
+    Setting {
+        flag: "--nesterov",
+        key: "optimizer.nesterov",
+        on_resume: OnResume::Refused,
+        given: |o| o.nesterov.then(|| "on".to_string()),
+        recorded: |c| if c.nesterov { "on" } else { "off" }.to_string(),
+        apply: |o, c| c.nesterov |= o.nesterov,
+    },
+    Setting {
+        flag: "--crop-probability",
+        key: "augmentation.crop_probability",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.crop_probability),
+        recorded: |c| c.crop_probability.to_string(),
+        apply: |o, c| c.crop_probability = o.crop_probability.unwrap_or(c.crop_probability),
+    },
+    Setting {
+        flag: "--rotation",
+        key: "augmentation.rotation",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.rotation),
+        recorded: |c| c.max_degrees.to_string(),
+        apply: |o, c| c.max_degrees = o.rotation.unwrap_or(c.max_degrees),
+    },
+    Setting {
+        flag: "--translate",
+        key: "augmentation.translate",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.translate),
+        recorded: |c| c.max_shift.to_string(),
+        apply: |o, c| c.max_shift = o.translate.unwrap_or(c.max_shift),
+    },
+    Setting {
+        flag: "--clean-epochs",
+        key: "augmentation.clean_epochs",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.clean_epochs),
+        recorded: |c| c.clean_epochs.to_string(),
+        apply: |o, c| c.clean_epochs = o.clean_epochs.unwrap_or(c.clean_epochs),
+    },
+    Setting {
+        flag: "--label-smoothing",
+        key: "label_smoothing",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.label_smoothing),
+        recorded: |c| c.label_smoothing.to_string(),
+        apply: |o, c| c.label_smoothing = o.label_smoothing.unwrap_or(c.label_smoothing),
+    },
+    Setting {
+        flag: "--ema",
+        key: "ema_decay",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.ema),
+        recorded: |c| c.ema_decay.to_string(),
+        apply: |o, c| c.ema_decay = o.ema.unwrap_or(c.ema_decay),
+    },
+    Setting {
+        flag: "--step-size",
+        key: "schedule.step_size",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.step_size),
+        recorded: |c| not_step(text(step_schedule(c).0)),
+        apply: |o, c| {
+            if o.step_size.is_some() {
+                set_step(c, o.step_size, None)
             }
-            c.nesterov = true;
+        },
+    },
+    Setting {
+        flag: "--gamma",
+        key: "schedule.gamma",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.gamma),
+        recorded: |c| not_step(text(step_schedule(c).1)),
+        apply: |o, c| {
+            if o.gamma.is_some() {
+                set_step(c, None, o.gamma)
+            }
+        },
+    },
+    Setting {
+        flag: "--seed",
+        key: "seed",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.seed),
+        recorded: |c| c.seed.to_string(),
+        apply: |o, c| c.seed = o.seed.unwrap_or(c.seed),
+    },
+    Setting {
+        flag: "--train-limit",
+        key: "train_limit",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.train_limit),
+        recorded: |c| limit(c.train_limit),
+        apply: |o, c| c.train_limit = o.train_limit.or(c.train_limit),
+    },
+    Setting {
+        flag: "--test-limit",
+        key: "test_limit",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.test_limit),
+        recorded: |c| limit(c.test_limit),
+        apply: |o, c| c.test_limit = o.test_limit.or(c.test_limit),
+    },
+    Setting {
+        flag: "--validation",
+        key: "validation",
+        on_resume: OnResume::Refused,
+        given: |o| text(o.validation),
+        recorded: |c| {
+            c.validation
+                .map_or("none (evaluated on the test set)".into(), |v| v.to_string())
+        },
+        apply: |o, c| c.validation = o.validation.or(c.validation),
+    },
+];
+
+/// The flag that sets a recipe key, for naming it in an error; a key no flag sets (it can only be wrong in a
+/// recipe file, which is checked when it is read) is named as the recipe's.
+pub fn flag_of(key: &str) -> String {
+    SETTINGS
+        .iter()
+        .find(|s| s.key == key)
+        .map_or_else(|| format!("the recipe's {key}"), |s| s.flag.to_string())
+}
+
+impl RecipeOverrides {
+    /// A new run's recipe: `base` with every given value over it, checked.
+    pub fn new_run(&self, base: TrainConfig) -> Result<TrainConfig> {
+        let mut c = base;
+        for s in &SETTINGS {
+            (s.apply)(self, &mut c);
         }
-        if args.step_size.is_some() || args.gamma.is_some() {
-            let (s, g) = match c.schedule {
-                Schedule::Step { step_size, gamma } => (step_size, gamma),
-                _ => (3, 0.9),
-            };
-            c.schedule = Schedule::Step {
-                step_size: args.step_size.unwrap_or(s),
-                gamma: args.gamma.unwrap_or(g),
-            };
+        if self.nesterov && c.optimizer != OptimizerKind::Sgd {
+            return Err(AppError::invalid(
+                "--nesterov is a form of SGD momentum: it needs --optimizer sgd",
+            ));
         }
-        if let Some(v) = args.seed {
-            c.seed = v;
-        }
-        if args.train_limit.is_some() {
-            c.train_limit = args.train_limit;
-        }
-        if args.test_limit.is_some() {
-            c.test_limit = args.test_limit;
-        }
-        if args.validation.is_some() {
-            c.validation = args.validation;
-        }
+        check(&c)?;
+        Ok(c)
     }
-    if let Some(v) = args.threads {
-        c.threads = v;
+
+    /// A resumed run's recipe: the one it recorded, with more epochs or another thread count taken and any
+    /// other given value that differs refused, each named (`recipe` is the `--recipe` given, if any).
+    pub fn resumed(&self, had: &TrainConfig, recipe: Option<&str>) -> Result<TrainConfig> {
+        let mut differ = Vec::new();
+        if let Some(spec) = recipe {
+            let given = load_recipe(spec).map_or_else(|_| spec.to_string(), |c| c.recipe);
+            if given != had.recipe {
+                differ.push(format!("--recipe {given} (the run has {})", had.recipe));
+            }
+        }
+        let mut c = had.clone();
+        for s in &SETTINGS {
+            match s.on_resume {
+                OnResume::Taken => (s.apply)(self, &mut c),
+                OnResume::Refused => {
+                    let recorded = (s.recorded)(had);
+                    if let Some(given) = (s.given)(self)
+                        && given != recorded
+                    {
+                        differ.push(format!("{} {given} (the run has {recorded})", s.flag));
+                    }
+                }
+            }
+        }
+        if !differ.is_empty() {
+            return Err(AppError::invalid(format!(
+                "--resume continues the checkpoint's run exactly, and these would change it: {}; leave them out, or start a new run",
+                differ.join(", ")
+            )));
+        }
+        check(&c)?;
+        Ok(c)
     }
-    if let Some((key, problem)) = out_of_range(&c) {
-        bail!("{} {problem}", flag_of(key));
+}
+
+/// The checks every recipe passes, naming the flag that sets a wrong value.
+fn check(c: &TrainConfig) -> Result<()> {
+    if let Some((key, problem)) = out_of_range(c) {
+        return Err(AppError::invalid(format!("{} {problem}", flag_of(key))));
     }
     if c.threads == 0 {
-        bail!("--threads must be at least 1");
+        return Err(AppError::invalid("--threads must be at least 1"));
     }
     if let Some(n) = c.validation
         && !(1..60_000).contains(&n)
     {
-        bail!("--validation must hold out 1 to 59999 of the 60000 training images, got {n}");
+        return Err(AppError::invalid(format!(
+            "--validation must hold out 1 to 59999 of the 60000 training images, got {n}"
+        )));
     }
     if c.train_limit == Some(0) || c.test_limit == Some(0) {
-        bail!("--train-limit and --test-limit must be at least 1");
+        return Err(AppError::invalid("--train-limit and --test-limit must be at least 1"));
     }
-    Ok(c)
+    Ok(())
 }
 
-/// The flag that sets a recipe key, for naming it in an error; a key no flag sets (it can only be wrong in a
-/// recipe file, which is checked when it is read) is named as the recipe's.
-fn flag_of(key: &str) -> String {
-    let flag = match key {
-        "epochs" => "--epochs",
-        "batch_size" => "--batch-size",
-        "optimizer.lr" => "--lr",
-        "optimizer.momentum" => "--momentum",
-        "optimizer.weight_decay" => "--weight-decay",
-        "label_smoothing" => "--label-smoothing",
-        "augmentation.crop_probability" => "--crop-probability",
-        "augmentation.rotation" => "--rotation",
-        "augmentation.translate" => "--translate",
-        "augmentation.clean_epochs" => "--clean-epochs",
-        "ema_decay" => "--ema",
-        "schedule.step_size" => "--step-size",
-        "schedule.gamma" => "--gamma",
-        other => return format!("the recipe's {other}"),
-    };
-    flag.to_string()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use nnlab_mnist::training::shipped_recipe;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        o: RecipeOverrides,
+    }
+
+    fn given(args: &[&str]) -> RecipeOverrides {
+        Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
+            .unwrap()
+            .o
+    }
+
+    /// A value differing from the seed recipe's for every flag of the table.
+    const DIFFERENT: [(&str, &str); 20] = [
+        ("--epochs", "30"),
+        ("--threads", "1"),
+        ("--batch-size", "64"),
+        ("--lr", "0.2"),
+        ("--momentum", "0.8"),
+        ("--optimizer", "adam"),
+        ("--weight-decay", "0.001"),
+        ("--nesterov", ""),
+        ("--crop-probability", "0.5"),
+        ("--rotation", "3"),
+        ("--translate", "2"),
+        ("--clean-epochs", "2"),
+        ("--label-smoothing", "0.1"),
+        ("--ema", "0.99"),
+        ("--step-size", "4"),
+        ("--gamma", "0.5"),
+        ("--seed", "9"),
+        ("--train-limit", "500"),
+        ("--test-limit", "200"),
+        ("--validation", "5000"),
+    ];
+
+    fn args(flag: &'static str, value: &'static str) -> Vec<&'static str> {
+        if value.is_empty() {
+            vec![flag]
+        } else {
+            vec![flag, value]
+        }
+    }
+
+    #[test]
+    fn every_setting_is_applied_to_a_new_run_and_checked_on_resume() {
+        let flags: Vec<&str> = SETTINGS.iter().map(|s| s.flag).collect();
+        let tested: Vec<&str> = DIFFERENT.iter().map(|(f, _)| *f).collect();
+        assert_eq!(flags, tested, "every row of the table has a test value");
+        let seed = shipped_recipe("seed").unwrap();
+        for (flag, value) in DIFFERENT {
+            let o = given(&args(flag, value));
+            let setting = SETTINGS.iter().find(|s| s.flag == flag).unwrap();
+            let run = o.new_run(seed.clone());
+            if flag == "--nesterov" {
+                assert!(run.is_ok(), "the seed recipe is SGD");
+            }
+            let run = run.unwrap();
+            assert_ne!((setting.recorded)(&run), (setting.recorded)(&seed), "{flag} applied");
+            let resumed = o.resumed(&seed, None);
+            match setting.on_resume {
+                OnResume::Taken => assert_eq!((setting.recorded)(&resumed.unwrap()), (setting.recorded)(&run)),
+                OnResume::Refused => {
+                    let err = resumed.unwrap_err().to_string();
+                    assert!(err.contains(&format!("{flag} ")), "{flag}: {err}");
+                    // The value the run recorded is taken as it is.
+                    let same = RecipeOverrides { ..o.clone() }.resumed(&run, None);
+                    assert!(same.is_ok(), "{flag}: {same:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_flag() {
+        let seed = shipped_recipe("seed").unwrap();
+        let err = given(&["--ema", "1.5"]).new_run(seed.clone()).unwrap_err().to_string();
+        assert!(err.starts_with("--ema must be in [0, 1)"), "{err}");
+        let err = given(&["--validation", "60000"])
+            .new_run(seed.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--validation must hold out"), "{err}");
+        let err = given(&["--optimizer", "adam", "--nesterov"])
+            .new_run(seed.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--nesterov"), "{err}");
+        assert_eq!(flag_of("optimizer.lr"), "--lr");
+        assert_eq!(flag_of("crop_side"), "the recipe's crop_side");
+        let err = given(&[]).resumed(&seed, Some("tuned")).unwrap_err().to_string();
+        assert!(err.contains("--recipe tuned (the run has seed)"), "{err}");
+    }
 }

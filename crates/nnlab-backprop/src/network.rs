@@ -182,7 +182,7 @@ mod tests {
     fn first_iteration_matches_recipe_exactly() {
         let net = Net222::default();
         let f = net.forward();
-        // RECIPE.md prints h1 and h2 rounded; f64 gives 0.15·0.05 + 0.2·0.1 = 0.027500000000000004.
+        // docs/recipe.md prints h1 and h2 rounded; f64 gives 0.15·0.05 + 0.2·0.1 = 0.027500000000000004.
         assert!((f.h1 - 0.0275).abs() < 1e-17);
         assert_eq!(f.a_h1, 0.5068745667645342);
         assert!((f.h2 - 0.0425).abs() < 1e-17);

@@ -94,9 +94,17 @@ pub fn row_values(row: &Iteration) -> [f64; 32] {
     std::array::from_fn(|k| value(row, COLUMNS[k]))
 }
 
-/// Index of a column in [`COLUMNS`].
-pub fn column_index(name: &str) -> Option<usize> {
-    COLUMNS.iter().position(|c| *c == name)
+/// A table as CSV with shortest round-trip numbers: the format of `--format csv` and of the web API's
+/// download.
+pub fn csv_text(columns: &[impl AsRef<str>], rows: &[Vec<f64>]) -> String {
+    let header: Vec<&str> = columns.iter().map(AsRef::as_ref).collect();
+    let mut text = header.join(",");
+    text.push('\n');
+    for row in rows {
+        text.push_str(&row.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","));
+        text.push('\n');
+    }
+    text
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! The models MNIST trains: any model file whose input is 1×28×28 and whose output is the ten classes.
-//! The seed model, RECIPE.md's 18,934-parameter CNN, ships as `models/seed.model`.
+//! The seed model, the 18,934-parameter CNN of docs/recipe.md, ships as `models/seed.model`.
 
 use nnlab_model::{ModelError, ModelSpec};
 
 use crate::data::{CLASSES, SIDE};
 
-/// RECIPE.md's CNN, the shipped `seed` model.
+/// The CNN of docs/recipe.md, the shipped `seed` model.
 pub fn seed_model() -> ModelSpec {
     nnlab_model::shipped("seed").expect("the seed model ships with nnlab")
 }

@@ -7,11 +7,11 @@ use crate::spec::ModelSpec;
 
 /// Shipped models: (name, file text). The files live in the repository's `models/` folder.
 pub const SHIPPED: [(&str, &str); 5] = [
-    ("seed", include_str!("../../../models/seed.model")),
-    ("separable", include_str!("../../../models/separable.model")),
-    ("small8k", include_str!("../../../models/small8k.model")),
-    ("small5k", include_str!("../../../models/small5k.model")),
-    ("small20", include_str!("../../../models/small20.model")),
+    ("seed", include_str!("../models/seed.model")),
+    ("separable", include_str!("../models/separable.model")),
+    ("small8k", include_str!("../models/small8k.model")),
+    ("small5k", include_str!("../models/small5k.model")),
+    ("small20", include_str!("../models/small20.model")),
 ];
 
 /// The extension of model files.
@@ -73,7 +73,7 @@ mod tests {
         assert!(resolve("dir/seed").is_err());
     }
 
-    /// The candidates the README's 8k table reports stay loadable and under the brief's budget.
+    /// The candidates docs/experiments.md's 8k table reports stay loadable and under the brief's budget.
     #[test]
     fn every_candidate_model_file_parses_under_8000_parameters() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/candidates");

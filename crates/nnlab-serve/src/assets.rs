@@ -7,30 +7,30 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::ApiError;
 
-const LAYOUT: &str = include_str!("../../web/layout.html");
+const LAYOUT: &str = include_str!("../web/layout.html");
 
 /// (file name, content type, content) of every asset.
 const ASSETS: [(&str, &str, &str); 5] = [
-    ("app.css", "text/css; charset=utf-8", include_str!("../../web/app.css")),
+    ("app.css", "text/css; charset=utf-8", include_str!("../web/app.css")),
     (
         "chart.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../web/chart.js"),
+        include_str!("../web/chart.js"),
     ),
     (
         "playground.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../web/playground.js"),
+        include_str!("../web/playground.js"),
     ),
     (
         "draw.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../web/draw.js"),
+        include_str!("../web/draw.js"),
     ),
     (
         "runs.js",
         "text/javascript; charset=utf-8",
-        include_str!("../../web/runs.js"),
+        include_str!("../web/runs.js"),
     ),
 ];
 
@@ -47,26 +47,26 @@ fn page(title: &str, body: &str, script: Option<&str>) -> Html<String> {
 
 /// `/`: what the app has, with links.
 pub async fn index() -> Html<String> {
-    page("nnlab", include_str!("../../web/index.html"), None)
+    page("nnlab", include_str!("../web/index.html"), None)
 }
 
 /// `/playground`: the 2-2-2 network, live.
 pub async fn playground() -> Html<String> {
     page(
         "Backprop playground",
-        include_str!("../../web/playground.html"),
+        include_str!("../web/playground.html"),
         Some("playground.js"),
     )
 }
 
 /// `/draw`: draw a digit, see the model's answer.
 pub async fn draw() -> Html<String> {
-    page("Draw a digit", include_str!("../../web/draw.html"), Some("draw.js"))
+    page("Draw a digit", include_str!("../web/draw.html"), Some("draw.js"))
 }
 
 /// `/runs`: the training runs and their curves.
 pub async fn runs() -> Html<String> {
-    page("Training runs", include_str!("../../web/runs.html"), Some("runs.js"))
+    page("Training runs", include_str!("../web/runs.html"), Some("runs.js"))
 }
 
 /// `/assets/{file}`.

@@ -1,6 +1,8 @@
 //! The backprop lab over HTTP: `GET /api/backprop` (the table as JSON), `/api/backprop/sweep`,
 //! `/api/backprop.csv` and `/api/backprop.xlsx` (the CLI's exporters). Parameters are the CLI's flags as
 //! query parameters: `lr`, `iterations`, `inputs`, `targets`, `weights`, `biases`, `learn_biases`, `lrs`.
+//! The parameters are checked on the async thread (cheap); the descent itself, up to 100,000 iterations,
+//! runs on the blocking pool.
 
 use std::collections::HashMap;
 
@@ -8,14 +10,13 @@ use axum::Json;
 use axum::extract::Query;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use nnlab_backprop::table::{BiasColumns, columns, value};
+use nnlab_app::backprop_input::{exactly, parse_numbers};
+use nnlab_backprop::table::{BiasColumns, columns, csv_text, value};
 use nnlab_backprop::{Net222, descend};
 use nnlab_workbook::{ExportOptions, export_workbook};
 use serde_json::{Value, json};
 
-use super::ApiError;
-use crate::backprop::net_args::{exactly, parse_numbers};
-use crate::backprop::table::csv_text;
+use super::{ApiError, blocking};
 
 /// Most iterations one request may ask for (a table of 100,000 rows is already 30 MB of JSON).
 pub const MAX_ITERATIONS: usize = 100_000;
@@ -134,28 +135,37 @@ impl Run {
     }
 }
 
-/// `GET /api/backprop`: `{"columns": [...], "rows": [[...]], "lr", "iterations", "biases"}`.
-pub async fn table(Query(q): Query<HashMap<String, String>>) -> Result<Json<Value>, ApiError> {
+/// `GET /api/backprop`: `{"columns": [...], "rows": [[...]], "lr", "iterations", "biases"}`. A table of
+/// 100,000 rows is about 30 MB of JSON: it is built and serialised on the blocking pool.
+pub async fn table(Query(q): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
     let run = Run::parse(&q, 68)?;
-    let (columns, rows) = run.table()?;
-    let biases = match run.bias {
-        BiasColumns::None => "none",
-        BiasColumns::Fixed => "fixed",
-        BiasColumns::Learned => "learned",
-    };
-    Ok(Json(json!({
-        "columns": columns, "rows": rows, "lr": run.lr, "iterations": run.iterations, "biases": biases,
-    })))
+    blocking(move || {
+        let (columns, rows) = run.table()?;
+        let biases = match run.bias {
+            BiasColumns::None => "none",
+            BiasColumns::Fixed => "fixed",
+            BiasColumns::Learned => "learned",
+        };
+        let body = serde_json::to_vec(&json!({
+            "columns": columns, "rows": rows, "lr": run.lr, "iterations": run.iterations, "biases": biases,
+        }))
+        .map_err(|e| ApiError::internal(format!("the table could not be written as JSON: {e}")))?;
+        Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    })
+    .await
 }
 
 /// `GET /api/backprop/sweep`: `{"lrs": [...], "iterations": n, "curves": [[E_total per iteration]]}`.
 pub async fn sweep(Query(q): Query<HashMap<String, String>>) -> Result<Json<Value>, ApiError> {
     let run = Run::parse(&q, 68)?;
-    let curves = nnlab_backprop::sweep(&run.net, &run.lrs, run.iterations, run.learn())
-        .map_err(|e| ApiError::bad("lrs", e.to_string()))?;
-    Ok(Json(
-        json!({ "lrs": run.lrs, "iterations": run.iterations, "curves": curves }),
-    ))
+    blocking(move || {
+        let curves = nnlab_backprop::sweep(&run.net, &run.lrs, run.iterations, run.learn())
+            .map_err(|e| ApiError::bad("lrs", e.to_string()))?;
+        Ok(Json(
+            json!({ "lrs": run.lrs, "iterations": run.iterations, "curves": curves }),
+        ))
+    })
+    .await
 }
 
 fn download(content_type: &str, file: &str, body: Vec<u8>) -> Response {
@@ -171,8 +181,12 @@ fn download(content_type: &str, file: &str, body: Vec<u8>) -> Response {
 
 /// `GET /api/backprop.csv`: the table as `nnlab backprop table --format csv` prints it.
 pub async fn csv(Query(q): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
-    let (columns, rows) = Run::parse(&q, 68)?.table()?;
-    let text = csv_text(&columns, &rows);
+    let run = Run::parse(&q, 68)?;
+    let text = blocking(move || {
+        let (columns, rows) = run.table()?;
+        Ok(csv_text(&columns, &rows))
+    })
+    .await?;
     Ok(download("text/csv; charset=utf-8", "backprop.csv", text.into_bytes()))
 }
 
@@ -193,10 +207,10 @@ pub async fn xlsx(Query(q): Query<HashMap<String, String>>) -> Result<Response, 
         lrs: run.lrs.clone(),
         cached_values: true,
     };
-    let bytes = tokio::task::spawn_blocking(move || export_workbook(&options))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(|e| ApiError::internal(format!("the workbook could not be written: {e}")))?;
+    let bytes = blocking(move || {
+        export_workbook(&options).map_err(|e| ApiError::internal(format!("the workbook could not be written: {e}")))
+    })
+    .await?;
     Ok(download(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "backprop.xlsx",

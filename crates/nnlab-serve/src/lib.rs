@@ -1,6 +1,8 @@
-//! `nnlab serve`: a local web app over the same engines as the CLI — the backprop playground, draw a
-//! digit, and the training runs (live while they train) — with its JSON API. Every page and script is
-//! built into the binary; nothing is fetched from the network.
+//! The web app of `nnlab serve`: a local server over the same application crate as the CLI — the backprop
+//! playground, draw a digit, and the training runs (live while they train) — with its JSON API. Every page
+//! and script is built into the binary; nothing is fetched from the network. Handlers are thin: every
+//! file read, checkpoint load, table and inference runs on tokio's blocking pool ([`blocking`]), so a slow
+//! request never stalls the others.
 
 mod api_error;
 mod assets;
@@ -17,7 +19,6 @@ use anyhow::{Context, Result, bail};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
-use clap::Args;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use api_error::ApiError;
@@ -26,19 +27,25 @@ use state::AppState;
 /// Largest request body accepted (a bigger one gets 413).
 pub const MAX_BODY_BYTES: usize = 8 << 20;
 
-/// Arguments of `nnlab serve`.
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Address to listen on. The default binds loopback only; anything else is reachable from other
-    /// machines, and the server has no authentication.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
+/// What the server is started with (the flags of `nnlab serve`).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; anything but loopback is reachable from other machines.
+    pub addr: SocketAddr,
     /// Folder of training runs (each written by `nnlab mnist train --out`).
-    #[arg(long, default_value = "runs", value_name = "DIR")]
-    runs: PathBuf,
+    pub runs: PathBuf,
     /// A checkpoint for the draw page and /api/predict, besides those of the runs.
-    #[arg(long, value_name = "FILE")]
-    checkpoint: Option<PathBuf>,
+    pub checkpoint: Option<PathBuf>,
+}
+
+/// Runs blocking work (file reads, checkpoint loads, tables, inference) on tokio's blocking pool, so the
+/// async worker threads stay free to answer other requests.
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("the request's work failed: {e}")))?
 }
 
 /// Every route of the app: the pages, their assets and the JSON API.
@@ -73,8 +80,8 @@ async fn deliberate_panic() -> &'static str {
     panic!("a deliberate panic, for the test of the 500 answer")
 }
 
-/// Runs `nnlab serve` until Ctrl-C.
-pub fn run(args: ServeArgs) -> Result<()> {
+/// Serves until Ctrl-C; bad options are refused before anything listens, naming the flag.
+pub fn run(args: ServeOptions) -> Result<()> {
     if !args.runs.is_dir() {
         bail!(
             "--runs {}: no such folder (train a run with nnlab mnist train, or point --runs at your runs)",

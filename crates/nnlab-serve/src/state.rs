@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
+use nnlab_app::RunFolder;
 use nnlab_mnist::training::Checkpoint;
 use nnlab_model::Network;
 
@@ -83,25 +84,20 @@ impl AppState {
 
     /// Names of the run folders under `--runs` (folders with a config.json), sorted.
     pub fn run_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.runs)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                    .filter(|n| self.run_dir(n).is_ok_and(|d| d.join("config.json").is_file()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
+        RunFolder::list(&self.runs)
+            .iter()
+            .map(RunFolder::name)
+            .filter(|n| self.run_dir(n).is_ok())
+            .collect()
     }
 
-    /// Every checkpoint the draw page can use: each run's best and last, then `--checkpoint`.
+    /// Every checkpoint the draw page can use: each run's best and last, then `--checkpoint`. Blocking
+    /// (it reads every run's metrics).
     pub fn checkpoints(&self) -> Vec<CheckpointEntry> {
         let mut out = Vec::new();
         for name in self.run_names() {
             let Ok(dir) = self.run_dir(&name) else { continue };
-            let run = crate::mnist::compare::load(&dir).ok();
+            let run = RunFolder::at(&dir).read().ok();
             for kind in RUN_CHECKPOINTS {
                 let path = dir.join(format!("{kind}.safetensors"));
                 if !path.is_file() {
@@ -185,14 +181,18 @@ impl AppState {
     }
 
     /// The network of a checkpoint file, loaded once and again whenever the file changes (a run in
-    /// progress rewrites its checkpoints after every epoch).
+    /// progress rewrites its checkpoints after every epoch). Blocking (it may read the file): call it
+    /// from [`crate::blocking`]. The cache's lock is not held while a file loads, so a slow load stalls
+    /// no request for another model.
     pub fn model(&self, path: &Path) -> Result<Arc<Mutex<Network>>, ApiError> {
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(l) = models.get(path)
-            && l.modified == modified
         {
-            return Ok(l.model.clone());
+            let models = self.models.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(l) = models.get(path)
+                && l.modified == modified
+            {
+                return Ok(l.model.clone());
+            }
         }
         let checkpoint = Checkpoint::load(path, None).map_err(|e| ApiError {
             status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -200,6 +200,7 @@ impl AppState {
             message: format!("the checkpoint cannot be loaded: {e}"),
         })?;
         let model = Arc::new(Mutex::new(checkpoint.model));
+        let mut models = self.models.lock().unwrap_or_else(|e| e.into_inner());
         models.insert(
             path.to_path_buf(),
             Loaded {

@@ -154,7 +154,7 @@ fn a_bad_recipe_is_one_line_with_file_line_and_key_and_nothing_is_written() {
     let cases = [
         (
             seed.replace("batch_size = 256", "batch_sise = 256"),
-            "line 6: unknown key 'batch_sise'",
+            "line 7: unknown key 'batch_sise'",
         ),
         (
             seed.replace("lr = 0.01", "lr = 0"),

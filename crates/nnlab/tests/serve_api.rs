@@ -307,6 +307,61 @@ fn fifty_concurrent_predictions_are_all_answered_correctly() {
     }
 }
 
+/// Slow work runs off the async threads: with more 100,000-iteration table requests in flight than the
+/// server has async worker threads (tokio starts one per core), 20 predictions are still all answered
+/// before the first table is done. Were the tables computed on the workers, the predictions would wait
+/// for them.
+#[test]
+fn a_slow_table_request_does_not_stall_predictions() {
+    let (_, runs, _) = fixture();
+    let server = Server::start(runs, &[]);
+    let mnist = Mnist::load(&mnist_dir()).unwrap();
+    let png = digit_png(&mnist, 0);
+    let predict = format!("{}/api/predict", server.url);
+    assert_eq!(
+        post(&predict, "image/png", &png).0,
+        200,
+        "the model is loaded before timing"
+    );
+    let tables = 2 * std::thread::available_parallelism().map_or(2, usize::from);
+    let table = format!("{}/api/backprop?iterations=100000", server.url);
+    let start = std::time::Instant::now();
+    let (table_done, predictions_done) = std::thread::scope(|s| {
+        let in_flight: Vec<_> = (0..tables)
+            .map(|_| {
+                s.spawn(|| {
+                    // About 30 MB of JSON: above ureq's default read limit of 10 MB.
+                    let mut response = agent().get(&table).call().unwrap();
+                    // The server answers once the whole table is computed and serialised.
+                    let answered = start.elapsed();
+                    assert_eq!(response.status().as_u16(), 200);
+                    let body: Value = response.body_mut().with_config().limit(1 << 28).read_json().unwrap();
+                    assert_eq!(body["rows"].as_array().unwrap().len(), 100_000);
+                    answered
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let answered: Vec<_> = (0..20)
+            .map(|_| {
+                s.spawn(|| {
+                    let (status, body) = post(&predict, "image/png", &png);
+                    assert_eq!(status, 200, "{body}");
+                    start.elapsed()
+                })
+            })
+            .collect();
+        let predictions = answered.into_iter().map(|h| h.join().unwrap()).max().unwrap();
+        let first_table = in_flight.into_iter().map(|h| h.join().unwrap()).min().unwrap();
+        (first_table, predictions)
+    });
+    eprintln!("20 predictions answered by {predictions_done:?}, the first table at {table_done:?}");
+    assert!(
+        predictions_done < table_done,
+        "20 predictions took until {predictions_done:?}, the first of {tables} tables was done at {table_done:?}"
+    );
+}
+
 /// `nnlab backprop table --format csv` with `args`.
 fn cli_csv(args: &[&str]) -> String {
     let out = nnlab()

@@ -3,7 +3,7 @@
 //! final accuracy on the runs page — each answer checked against the CLI or the run's files.
 //!
 //! `NNLAB_SERVE_RUNS=DIR` uses existing runs instead of training a small one; `NNLAB_SCREENSHOTS=DIR` saves
-//! a screenshot of each page there (the README's come from `bench/screenshots.sh`).
+//! a screenshot of each page there (docs/web.md's come from `bench/screenshots.sh`).
 
 mod cdp;
 mod common;

@@ -4,13 +4,16 @@
 use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
 use nnlab_mnist::training::Progress;
 
-use crate::output::write_atomic;
+use crate::Result;
+use crate::atomic::write_atomic;
 
 /// Seconds between two writes during an epoch.
 const EVERY_SECONDS: f64 = 0.5;
+
+/// The name of the progress file in a run folder.
+pub const PROGRESS_FILE: &str = "progress.json";
 
 /// Writes a run's progress.json.
 pub struct ProgressFile {
@@ -19,7 +22,8 @@ pub struct ProgressFile {
     last_write: Option<Instant>,
 }
 
-fn unix_seconds() -> f64 {
+/// Seconds since 1970 (UTC), as progress.json's `updated` records them.
+pub fn unix_seconds() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
@@ -29,7 +33,7 @@ impl ProgressFile {
     /// The progress file of the run in `out`, for a run of `epochs` epochs.
     pub fn new(out: &Path, epochs: usize) -> Self {
         Self {
-            path: out.join("progress.json"),
+            path: out.join(PROGRESS_FILE),
             epochs,
             last_write: None,
         }
@@ -46,7 +50,12 @@ impl ProgressFile {
             v["images_per_sec"] = p.images_per_sec.into();
             v["lr"] = f64::from(p.lr).into();
         }
-        write_atomic(&self.path, serde_json::to_string_pretty(&v)?.as_bytes())?;
+        write_atomic(
+            &self.path,
+            serde_json::to_string_pretty(&v)
+                .expect("a JSON value serialises")
+                .as_bytes(),
+        )?;
         self.last_write = Some(Instant::now());
         Ok(())
     }

@@ -97,11 +97,6 @@ pub fn file_path(dir: &Path, gz_name: &str) -> PathBuf {
     if !gz.exists() && raw.exists() { raw } else { gz }
 }
 
-/// True when all four files are present (in either form).
-pub fn files_present(dir: &Path) -> bool {
-    missing_files(dir).is_empty()
-}
-
 /// The names of the files of [`FILES`] that are in `dir` in neither form (`.gz` or raw).
 pub fn missing_files(dir: &Path) -> Vec<&'static str> {
     FILES.iter().copied().filter(|f| !file_path(dir, f).is_file()).collect()

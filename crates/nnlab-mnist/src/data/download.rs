@@ -18,7 +18,7 @@ pub const MIRRORS: [&str; 2] = [
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ];
 
-/// SHA-256 of each file's decompressed content, in [`FILES`] order (../shared/mnist/README.md).
+/// SHA-256 of each file's decompressed content, in [`FILES`] order, as the files published by the MNIST mirrors hash.
 pub const SHA256_DECOMPRESSED: [&str; 4] = [
     "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
     "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",

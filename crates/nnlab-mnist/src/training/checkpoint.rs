@@ -261,7 +261,7 @@ impl Checkpoint {
         Self::from_bytes(path, &bytes, model)
     }
 
-    /// The model a checkpoint describes: its own text, or RECIPE.md's CNN for checkpoints written before
+    /// The model a checkpoint describes: its own text, or the seed CNN (docs/recipe.md) for checkpoints written before
     /// models were files (format `nnlab-mnist-cnn-v1`).
     fn described_model(path: &Path, meta: &HashMap<String, String>) -> Result<ModelSpec, CheckpointError> {
         let model_err = |source| CheckpointError::Model {

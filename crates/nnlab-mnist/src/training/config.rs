@@ -234,6 +234,14 @@ pub struct TrainConfig {
     /// run are validation metrics.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation: Option<usize>,
+    /// The brief the recipe is meant for (a name such as `8k`, or clauses), judged when no `--brief` is
+    /// given; `None`: the seed brief.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brief: Option<String>,
+    /// The MNIST folder the run read (absolute), so `report` finds the same data without flags; not part
+    /// of the recipe (absent in older runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<std::path::PathBuf>,
     /// Legitimate changes made on resuming (e.g. "resumed after epoch 3: epochs 3 → 5"), in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<String>,

@@ -48,24 +48,6 @@ pub fn averaging_caught_up(records: &[EpochRecord]) -> usize {
         .unwrap_or(records.len())
 }
 
-/// The `metrics.json` document; `brief` holds the brief's verdicts so far, `stopped` says why a run ended
-/// early (divergence, interrupt).
-pub fn metrics_json(
-    records: &[EpochRecord],
-    params: usize,
-    brief: Option<&super::brief::BriefResult>,
-    stopped: Option<&serde_json::Value>,
-) -> serde_json::Value {
-    let mut doc = serde_json::json!({ "epochs": records, "params": params });
-    if let Some(b) = brief {
-        doc["brief"] = serde_json::to_value(b).expect("verdicts serialise");
-    }
-    if let Some(s) = stopped {
-        doc["stopped"] = s.clone();
-    }
-    doc
-}
-
 /// The `metrics.csv` document; a weight-averaged run has two more columns, `raw_test_loss` and
 /// `raw_test_accuracy` (the weights under optimisation).
 pub fn metrics_csv(records: &[EpochRecord]) -> String {

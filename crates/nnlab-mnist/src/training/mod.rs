@@ -2,7 +2,6 @@
 //! loop, metrics and checkpoints.
 
 pub mod averaging;
-pub mod brief;
 pub mod checkpoint;
 pub mod config;
 pub mod lr_find;
@@ -12,7 +11,6 @@ pub mod schedule;
 pub mod step;
 pub mod trainer;
 
-pub use brief::{Brief, BriefError, BriefResult, Verdict};
 pub use checkpoint::{Checkpoint, CheckpointError};
 pub use config::TrainConfig;
 pub use metrics::EpochRecord;

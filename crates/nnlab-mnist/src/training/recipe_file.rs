@@ -10,11 +10,11 @@ use super::config::{OptimizerKind, Schedule, TrainConfig};
 
 /// The shipped recipes: (name, TOML text).
 pub const SHIPPED: [(&str, &str); 5] = [
-    ("seed", include_str!("../../../../recipes/seed.toml")),
-    ("tuned", include_str!("../../../../recipes/tuned.toml")),
-    ("small8k", include_str!("../../../../recipes/small8k.toml")),
-    ("small5k", include_str!("../../../../recipes/small5k.toml")),
-    ("small20", include_str!("../../../../recipes/small20.toml")),
+    ("seed", include_str!("../../recipes/seed.toml")),
+    ("tuned", include_str!("../../recipes/tuned.toml")),
+    ("small8k", include_str!("../../recipes/small8k.toml")),
+    ("small5k", include_str!("../../recipes/small5k.toml")),
+    ("small20", include_str!("../../recipes/small20.toml")),
 ];
 
 /// Why a recipe cannot be used.
@@ -34,6 +34,7 @@ pub struct RecipeError {
 struct RecipeFile {
     name: Option<String>,
     model: Option<String>,
+    brief: Option<String>,
     epochs: usize,
     batch_size: usize,
     #[serde(default = "one")]
@@ -276,6 +277,8 @@ pub fn parse_toml(text: &str, name: &str, source_name: &str) -> Result<TrainConf
         train_limit: None,
         test_limit: None,
         validation: None,
+        brief: file.brief,
+        data_dir: None,
         changes: Vec::new(),
     };
     validate(&config, source_name)?;
@@ -372,7 +375,7 @@ mod tests {
         let seed = SHIPPED[0].1;
         let typo = seed.replace("batch_size = 256", "batch_sise = 256");
         let e = parse_toml(&typo, "x", "my.toml").unwrap_err().to_string();
-        assert!(e.starts_with("my.toml: line 6: unknown key 'batch_sise'"), "{e}");
+        assert!(e.starts_with("my.toml: line 7: unknown key 'batch_sise'"), "{e}");
         let e = parse_toml(&seed.replace("lr = 0.01", "lr = -1"), "x", "my.toml").unwrap_err();
         assert_eq!(
             e.to_string(),

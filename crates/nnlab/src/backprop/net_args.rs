@@ -4,72 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+pub use nnlab_app::backprop_input::{
+    Layers, Numbers, exactly, parse_iterations, parse_layers, parse_lr, parse_lrs, parse_numbers,
+};
 use nnlab_backprop::dataset::{BUILT_IN, built_in, parse_csv};
 use nnlab_backprop::table::BiasColumns;
 use nnlab_backprop::{Activation, Dataset, Example, Mlp, Net222};
-
-/// A comma-separated list of finite numbers, e.g. `-0.4,0.25,1e-3`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Numbers(pub Vec<f64>);
-
-/// Parses `Numbers`, rejecting words, NaN and infinities.
-pub fn parse_numbers(s: &str) -> Result<Numbers, String> {
-    s.split(',')
-        .map(|part| {
-            let part = part.trim();
-            let x: f64 = part.parse().map_err(|_| format!("'{part}' is not a number"))?;
-            if x.is_finite() {
-                Ok(x)
-            } else {
-                Err(format!("'{part}' is not a finite number"))
-            }
-        })
-        .collect::<Result<_, _>>()
-        .map(Numbers)
-}
-
-/// Layer sizes, input layer first, e.g. `2,3,2`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Layers(pub Vec<usize>);
-
-/// Parses layer sizes such as `2,3,2`.
-pub fn parse_layers(s: &str) -> Result<Layers, String> {
-    s.split(',')
-        .map(|p| {
-            p.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("'{}' is not a layer size (a whole number)", p.trim()))
-        })
-        .collect::<Result<_, _>>()
-        .map(Layers)
-}
-
-/// Parses a learning rate: finite and > 0.
-pub fn parse_lr(s: &str) -> Result<f64, String> {
-    let x: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
-    if !x.is_finite() || x <= 0.0 {
-        return Err(format!("'{s}': the learning rate must be a finite number > 0"));
-    }
-    Ok(x)
-}
-
-/// Parses an iteration count: a whole number ≥ 1.
-pub fn parse_iterations(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("'{s}' is not a whole number")),
-    }
-}
-
-/// Parses a list of learning rates, each finite and > 0.
-pub fn parse_lrs(s: &str) -> Result<Numbers, String> {
-    let n = parse_numbers(s)?;
-    if let Some(bad) = n.0.iter().find(|x| **x <= 0.0) {
-        return Err(format!("{bad}: every learning rate must be > 0"));
-    }
-    Ok(n)
-}
 
 /// The network: the worksheet's 2-2-2 by default, any fully connected shape with `--layers`.
 #[derive(Debug, Clone, Args)]
@@ -135,16 +75,6 @@ pub enum Network {
         /// Whether the biases are updated by gradient descent.
         learn_biases: bool,
     },
-}
-
-/// Exactly `N` numbers if given, else `default`; the error says how many were given (the caller names the
-/// flag or field). Shared by the CLI's flags and the web API's query parameters.
-pub fn exactly<const N: usize>(values: Option<&[f64]>, default: [f64; N]) -> Result<[f64; N], String> {
-    match values {
-        None => Ok(default),
-        Some(v) if v.len() == N => Ok(std::array::from_fn(|k| v[k])),
-        Some(v) => Err(format!("expected {N} comma-separated numbers, got {}", v.len())),
-    }
 }
 
 /// [`exactly`] for a flag of numbers, the error naming the flag.

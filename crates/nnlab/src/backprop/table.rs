@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use nnlab_backprop::table::{BiasColumns, columns, value};
+use nnlab_backprop::table::{BiasColumns, columns, csv_text, value};
 use nnlab_backprop::{BIAS_NAMES, Example, Mlp, WEIGHT_NAMES, descend};
 
 use super::net_args::{NetArgs, Network, Worksheet, parse_iterations, parse_lr};
@@ -109,19 +109,6 @@ fn layers_grid(args: &TableArgs, mlp: &Mlp, examples: &[Example], learn_biases: 
         rows,
         pretty_columns,
     })
-}
-
-/// A table as CSV with shortest round-trip numbers: the format of `--format csv` and of the web API's
-/// download.
-pub fn csv_text(columns: &[impl AsRef<str>], rows: &[Vec<f64>]) -> String {
-    let header: Vec<&str> = columns.iter().map(AsRef::as_ref).collect();
-    let mut text = header.join(",");
-    text.push('\n');
-    for row in rows {
-        text.push_str(&row.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(","));
-        text.push('\n');
-    }
-    text
 }
 
 fn print_markdown(grid: &Grid) {

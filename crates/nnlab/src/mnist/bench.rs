@@ -120,7 +120,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         bail!("--batch-size, --steps and --threads must be at least 1");
     }
     let spec = args.model.load_or_seed()?;
-    super::train::init_threads(args.threads)?;
+    nnlab_app::threads::init_threads(args.threads)?;
     let n = args.batch_size;
     let batch = Batch {
         index: 0,

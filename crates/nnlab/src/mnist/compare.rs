@@ -2,12 +2,13 @@
 //! accuracy, the train − test gap, wall time and the brief's verdict — as a table, Markdown or CSV, and
 //! their test curves overlaid in one figure.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
+use nnlab_app::{Run, RunFolder};
+use nnlab_mnist::training::EpochRecord;
 use nnlab_mnist::training::metrics::averaging_caught_up;
-use nnlab_mnist::training::{BriefResult, EpochRecord, TrainConfig};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -39,81 +40,12 @@ pub struct CompareArgs {
     plot: Option<PathBuf>,
 }
 
-/// One run as its folder describes it.
-pub struct Run {
-    /// The folder's name.
-    pub name: String,
-    /// The run's recipe (config.json).
-    pub config: TrainConfig,
-    /// Trainable parameters.
-    pub params: usize,
-    /// Per-epoch metrics.
-    pub records: Vec<EpochRecord>,
-    /// The brief's verdicts, for runs trained with briefs.
-    pub brief: Option<BriefResult>,
-    /// Why the run stopped early, if it did.
-    pub stopped: Option<String>,
-}
-
-fn read_json(path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "{}: cannot read it (is {} a run folder written by nnlab mnist train?)",
-            path.display(),
-            path.parent().map_or("it".into(), |p| p.display().to_string())
-        )
-    })?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not valid JSON", path.display()))
-}
-
-/// Reads a run folder's metrics.json and config.json; errors name the file.
-pub fn load(dir: &Path) -> Result<Run> {
-    if !dir.is_dir() {
-        bail!(
-            "{}: not a folder (give the run folders that nnlab mnist train wrote)",
-            dir.display()
-        );
-    }
-    let metrics_path = dir.join("metrics.json");
-    let metrics = read_json(&metrics_path)?;
-    let records: Vec<EpochRecord> = serde_json::from_value(metrics["epochs"].clone())
-        .with_context(|| format!("{}: 'epochs' is not a list of epoch records", metrics_path.display()))?;
-    let params = metrics["params"]
-        .as_u64()
-        .with_context(|| format!("{}: no 'params' count", metrics_path.display()))? as usize;
-    let brief = match metrics.get("brief") {
-        Some(b) => Some(
-            serde_json::from_value(b.clone())
-                .with_context(|| format!("{}: 'brief' is malformed", metrics_path.display()))?,
-        ),
-        None => None,
-    };
-    let config_path = dir.join("config.json");
-    let config: TrainConfig = serde_json::from_value(read_json(&config_path)?)
-        .with_context(|| format!("{}: not a training config", config_path.display()))?;
-    let name = dir
-        .file_name()
-        .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let stopped = metrics["stopped"]["reason"].as_str().map(str::to_string);
-    Ok(Run {
-        name,
-        config,
-        params,
-        records,
-        brief,
-        stopped,
-    })
-}
-
 /// The columns of a run's row, as text for the table and Markdown.
 fn row(run: &Run) -> Vec<String> {
     let pct = |v: f64| format!("{:.2}", v * 100.0);
-    let best = run
-        .records
-        .iter()
-        .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy));
+    let best = run.best();
     let last = run.records.last();
-    let seconds: f64 = run.records.iter().map(|r| r.seconds).sum();
+    let seconds = run.seconds();
     let brief = match &run.brief {
         None => "—".to_string(),
         Some(b) if b.met => "✓ met".to_string(),
@@ -163,10 +95,7 @@ fn csv(runs: &[Run]) -> String {
         "run,model,params,epochs_completed,epochs,recipe,seed,best_test_accuracy,best_epoch,final_test_accuracy,final_train_accuracy,train_minus_test,wall_seconds,brief,brief_met,stopped\n",
     );
     for r in runs {
-        let best = r
-            .records
-            .iter()
-            .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy));
+        let best = r.best();
         let last = r.records.last();
         let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
         out += &format!(
@@ -183,7 +112,7 @@ fn csv(runs: &[Run]) -> String {
             opt(last.map(|l| l.test_accuracy)),
             opt(last.map(|l| l.train_accuracy)),
             opt(last.map(|l| l.train_accuracy - l.test_accuracy)),
-            r.records.iter().map(|x| x.seconds).sum::<f64>(),
+            r.seconds(),
             r.brief.as_ref().map_or(String::new(), |b| b.brief.clone()),
             r.brief.as_ref().map_or(String::new(), |b| b.met.to_string()),
             r.stopped.clone().unwrap_or_default(),
@@ -226,7 +155,11 @@ pub fn run(args: CompareArgs) -> Result<()> {
     if let Some(p) = &args.plot {
         crate::output::figure::check_image_path(p, "--plot")?;
     }
-    let runs: Vec<Run> = args.runs.iter().map(|d| load(d)).collect::<Result<_>>()?;
+    let runs: Vec<Run> = args
+        .runs
+        .iter()
+        .map(|d| RunFolder::at(d).read())
+        .collect::<Result<_, _>>()?;
     let rows: Vec<Vec<String>> = runs.iter().map(row).collect();
     match args.format {
         Format::Csv => print!("{}", csv(&runs)),

@@ -29,6 +29,24 @@ impl DataArgs {
         resolve(self.data_dir.as_deref(), std::env::var("MNIST_DIR").ok().as_deref())
     }
 
+    /// These flags, or — when no `--data-dir` is given and `recorded` (the folder a run read, from its
+    /// config.json) still holds the four files — that folder.
+    pub fn or_recorded(&self, recorded: Option<&std::path::Path>) -> DataArgs {
+        match recorded {
+            Some(dir) if self.data_dir.is_none() && missing_files(dir).is_empty() => DataArgs {
+                data_dir: Some(dir.to_path_buf()),
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
+    }
+
+    /// The folder the data is read from, made absolute, for a run to record.
+    pub fn absolute_dir(&self) -> PathBuf {
+        let dir = self.dir().0;
+        dir.canonicalize().unwrap_or(dir)
+    }
+
     /// The mirrors to try, in order.
     pub fn mirrors(&self) -> Vec<String> {
         if self.mirror.is_empty() {

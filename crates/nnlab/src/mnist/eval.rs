@@ -120,7 +120,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     let given = args.model.as_deref().map(super::model_args::load).transpose()?;
     let mut ck = Checkpoint::load(&args.checkpoint, given.as_ref())?;
-    super::train::init_threads(args.threads)?;
+    nnlab_app::threads::init_threads(args.threads)?;
     let test = Arc::new(args.data.load()?.test);
     let TestErrors {
         eval,

@@ -26,22 +26,3 @@ pub fn install_interrupt_handler() {
         libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
     }
 }
-
-/// Training stopped at the user's request.
-#[derive(Debug)]
-pub struct Interrupted {
-    /// Epoch under way, from 1.
-    pub epoch: usize,
-    /// Steps done in it.
-    pub batch: usize,
-    /// Steps in the epoch.
-    pub batches: usize,
-}
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "interrupted in epoch {} after step {}", self.epoch, self.batch)
-    }
-}
-
-impl std::error::Error for Interrupted {}

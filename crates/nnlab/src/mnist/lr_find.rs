@@ -12,8 +12,8 @@ use plotters::prelude::*;
 
 use super::data_args::DataArgs;
 use super::model_args::ModelArg;
-use super::train::init_threads;
 use crate::output::figure::{Figure, check_image_path, plot_err, save_figure};
+use nnlab_app::threads::init_threads;
 
 /// Arguments of `nnlab mnist lr-find`.
 #[derive(Debug, Args)]

@@ -31,7 +31,7 @@ pub enum MnistCommand {
     Info(info::InfoArgs),
     /// Any model's layers: output shapes, parameters, receptive field, jump, multiply-adds (--model).
     Summary(summary::SummaryArgs),
-    /// Trains a model (the seed CNN and RECIPE.md's recipe by default; ≥ 99.4 % test accuracy is the goal).
+    /// Trains a model (the seed CNN and its recipe (docs/recipe.md) by default; ≥ 99.4 % test accuracy is the goal).
     Train(Box<train::TrainArgs>),
     /// Measures training and evaluation throughput (images/s) on random batches.
     Bench(bench::BenchArgs),

@@ -4,10 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use clap::Args;
-use nnlab_mnist::data::{MEAN, STD};
-use nnlab_mnist::preprocess::{Grey, to_mnist};
+use nnlab_app::classify::{classify, prepare_file};
 use nnlab_mnist::training::Checkpoint;
-use nnlab_nn::{Mode, Tensor, nll_loss};
 
 /// Arguments of `nnlab mnist predict`.
 #[derive(Debug, Args)]
@@ -26,7 +24,7 @@ pub struct PredictArgs {
     #[arg(long)]
     json: bool,
     /// Refuse images wider or taller than this many pixels (read from the header, before decoding).
-    #[arg(long, value_name = "PIXELS", default_value_t = crate::output::image_input::DEFAULT_MAX_SIDE)]
+    #[arg(long, value_name = "PIXELS", default_value_t = nnlab_app::image_input::DEFAULT_MAX_SIDE)]
     max_image_side: u32,
 }
 
@@ -98,18 +96,6 @@ fn expand(args: &[String]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Reads an image and converts it to the network's input (784 normalised values).
-fn load_digit(path: &Path, max_side: u32) -> Result<Vec<f32>, String> {
-    let img = crate::output::image_input::decode_bounded(path, max_side)?.to_luma32f();
-    let grey = Grey {
-        width: img.width() as usize,
-        height: img.height() as usize,
-        pixels: img.into_raw(),
-    };
-    let digit = to_mnist(&grey).map_err(|e| e.to_string())?;
-    Ok(digit.iter().map(|v| (v - MEAN) / STD).collect())
-}
-
 /// Runs `nnlab mnist predict`; exits non-zero when any image could not be read.
 pub fn run(args: PredictArgs) -> Result<()> {
     if !args.checkpoint.is_file() {
@@ -121,7 +107,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
     let mut failures = 0;
     for file in &files {
         let shown = file.display().to_string();
-        match load_digit(file, args.max_image_side) {
+        match prepare_file(file, args.max_image_side) {
             Err(reason) => {
                 failures += 1;
                 if args.json {
@@ -129,10 +115,8 @@ pub fn run(args: PredictArgs) -> Result<()> {
                 }
                 eprintln!("{shown}: {reason}");
             }
-            Ok(x) => {
-                let out = nll_loss(&model.forward(Tensor::from_vec([1, 1, 28, 28], x), Mode::Eval, 0), &[0]);
-                let mut ranked: Vec<(usize, f32)> = out.log_probs.iter().map(|lp| lp.exp()).enumerate().collect();
-                ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+            Ok(input) => {
+                let ranked = classify(&mut model, input).ranked();
                 let top3 = &ranked[..3];
                 if args.json {
                     let top: Vec<_> = top3

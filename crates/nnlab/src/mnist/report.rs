@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use nnlab_app::run_folder::title;
+use nnlab_app::{Run, RunFolder};
 use nnlab_mnist::data::CLASSES;
 use nnlab_mnist::training::Checkpoint;
 use nnlab_mnist::training::config::Schedule;
 use nnlab_mnist::training::metrics::is_weight_averaged;
 
-use super::compare::{Run, load};
 use super::curves::Curves;
 use super::data_args::DataArgs;
 use super::eval::{save_confusion, save_gallery, test_errors};
@@ -90,28 +91,25 @@ fn reproduce(run: &Run, dir: &str) -> String {
 
 /// Runs `nnlab mnist report`.
 pub fn run(args: ReportArgs) -> Result<()> {
-    let run = load(&args.run)?;
-    let checkpoint = args.run.join("last.safetensors");
+    let folder = RunFolder::at(&args.run);
+    let run = folder.read()?;
+    let checkpoint = folder.last_checkpoint();
     if !checkpoint.is_file() {
         bail!("{}: no checkpoint (the run finished no epoch?)", checkpoint.display());
     }
     let mut ck = Checkpoint::load(&checkpoint, None)?;
     let spec = ck.model.spec().clone();
     let out = args.out.clone().unwrap_or_else(|| args.run.join("report"));
-    super::train::init_threads(args.threads)?;
+    nnlab_app::threads::init_threads(args.threads)?;
+    let data = args.data.or_recorded(run.config.data_dir.as_deref());
     let test = Arc::new(match run.config.test_limit {
-        Some(n) => args.data.load()?.test.take(n),
-        None => args.data.load()?.test,
+        Some(n) => data.load()?.test.take(n),
+        None => data.load()?.test,
     });
     // Everything that can fail on bad input happens before the folder is made.
     std::fs::create_dir_all(&out).with_context(|| format!("--out {}: cannot create the folder", out.display()))?;
     let errors = test_errors(&mut ck.model, &test);
-    let title = format!(
-        "MNIST, model {}, {} recipe, seed {}",
-        run.config.model,
-        run.config.recipe.clone(),
-        run.config.seed
-    );
+    let title = title(&run.config);
     save_figure(
         &out.join("curves.png"),
         (1200, 860),
@@ -133,18 +131,13 @@ pub fn run(args: ReportArgs) -> Result<()> {
         spec.name,
         spec.params()
     );
-    let (Some(last), Some(best)) = (
-        run.records.last(),
-        run.records
-            .iter()
-            .max_by(|a, b| a.test_accuracy.total_cmp(&b.test_accuracy)),
-    ) else {
+    let (Some(last), Some(best)) = (run.records.last(), run.best()) else {
         bail!(
             "{}: the run has no finished epoch to report",
             args.run.join("metrics.json").display()
         );
     };
-    let seconds: f64 = run.records.iter().map(|r| r.seconds).sum();
+    let seconds = run.seconds();
     let _ = writeln!(
         w,
         "**{} %** final test accuracy (epoch {}), best **{} %** (epoch {}); final train accuracy {} %; {} of {} epochs{}; {:.0} min {:02.0} s of training and evaluation.\n",

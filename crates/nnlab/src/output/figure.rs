@@ -64,7 +64,7 @@ pub fn save_figure(path: &Path, size: (u32, u32), figure: &impl Figure) -> Resul
                 figure.draw(&root)?;
                 root.present().map_err(plot_err)?;
             }
-            write_atomic(path, svg.as_bytes())
+            Ok(write_atomic(path, svg.as_bytes())?)
         }
         Some("png") => {
             let mut pixels = vec![0u8; (size.0 * size.1 * 3) as usize];
@@ -77,7 +77,7 @@ pub fn save_figure(path: &Path, size: (u32, u32), figure: &impl Figure) -> Resul
             image::codecs::png::PngEncoder::new(&mut png)
                 .write_image(&pixels, size.0, size.1, image::ExtendedColorType::Rgb8)
                 .map_err(|e| anyhow!("encoding {}: {e}", path.display()))?;
-            write_atomic(path, &png)
+            Ok(write_atomic(path, &png)?)
         }
         _ => bail!("{}: the file name must end in .png or .svg", path.display()),
     }

@@ -1,7 +1,5 @@
-//! Writing what nnlab produces: atomic files, number formatting, figures.
+//! Writing what the CLI produces: figures (atomic files come from the application crate).
 
-pub mod atomic;
 pub mod figure;
-pub mod image_input;
 
-pub use atomic::write_atomic;
+pub use nnlab_app::atomic::write_atomic;
