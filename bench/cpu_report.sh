@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every speed figure of the README for the CPU this runs on, in one go, on two threads pinned to two distinct
+# Every speed figure of docs/speed.md for the CPU this runs on, in one go, on two threads pinned to two distinct
 # cores: the CPU and its flags, the engine on each SIMD path (simd_paths.sh), nnlab against PyTorch for each
 # shipped model (compare.sh; the seed model over 5 rounds), the per-layer profiles of the seed and small8k
 # models, and the first two epochs of the seed recipe end to end (end_to_end.sh --epochs 2). About 8 minutes.

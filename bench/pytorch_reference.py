@@ -7,7 +7,7 @@
       --module takes the model from a module written by `nnlab mnist export-pytorch` (default: the
       seed CNN below).
   pytorch_reference.py train [--epochs 19] [--threads 2] [--workers 1] [--seed 12] [--module net.py]
-      The full recipe of RECIPE.md (augmentation, SGD 0.01/0.95, StepLR ×0.9 every 3 epochs),
+      The full recipe of docs/recipe.md (augmentation, SGD 0.01/0.95, StepLR ×0.9 every 3 epochs),
       reading the IDX files in $MNIST_DIR, and prints per-epoch test accuracy and wall time.
 """
 
@@ -35,7 +35,7 @@ def block(cin, cout, pad, bn_momentum):
 
 
 class Net(nn.Module):
-    """The architecture table of RECIPE.md; module names match nnlab's checkpoints."""
+    """The architecture table of docs/recipe.md; module names match nnlab's checkpoints."""
 
     def __init__(self):
         super().__init__()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's screenshots of nnlab serve: runs the browser test (crates/nnlab/tests/serve_browser.rs)
+# The screenshots of nnlab serve in docs/web.md and the README: runs the browser test (crates/nnlab/tests/serve_browser.rs)
 # against existing runs and saves each page it checks as docs/img/serve-{draw,playground,runs}.png.
 #
 # Usage: bench/screenshots.sh [--runs DIR]   (default runs/, e.g. from bench/train.sh)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Full-length training benchmarks (not tests): the seed recipe, and the tuned recipe for three seeds.
-# Usage: bench/train.sh [seed|tuned|all]   (results in runs/bench-*/; a run took about 5 min on 2 cores here, see README)
+# Usage: bench/train.sh [seed|tuned|all]   (results in runs/bench-*/; a run took about 5 min on 2 cores here, see docs/experiments.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MNIST_DIR="${MNIST_DIR:-../shared/mnist}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares candidates honestly: trains each on a validation split (the last 10,000 training images held out,
 # the test set unused) for every seed, then prints each run's last three validation accuracies and, per
-# candidate, the mean over seeds of the worst of its last three — the number the README's candidate tables
+# candidate, the mean over seeds of the worst of its last three — the number docs/experiments.md's candidate tables
 # choose by. One candidate is a name and the `nnlab mnist train` flags that make it.
 #
 # Usage: bench/validate.sh --out DIR [--seeds "1 2 3"] [--threads N] NAME "TRAIN FLAGS" [NAME "TRAIN FLAGS" …]
