@@ -398,7 +398,7 @@ mod tests {
         let e = parse_toml(&seed.replace("rotation = 10.0", "rotation = \"ten\""), "x", "r.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("line 25"), "{e}");
+        assert!(e.contains("line 26"), "{e}");
     }
 
     #[test]

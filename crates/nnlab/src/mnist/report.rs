@@ -11,14 +11,15 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use nnlab_app::run_folder::title;
 use nnlab_app::{Run, RunFolder};
+use nnlab_mnist::ModelSpec;
 use nnlab_mnist::data::CLASSES;
-use nnlab_mnist::training::Checkpoint;
 use nnlab_mnist::training::config::Schedule;
 use nnlab_mnist::training::metrics::is_weight_averaged;
+use nnlab_mnist::training::{Checkpoint, EpochRecord};
 
 use super::curves::Curves;
 use super::data_args::DataArgs;
-use super::eval::{save_confusion, save_gallery, test_errors};
+use super::eval::{TestErrors, save_confusion, save_gallery, test_errors};
 use crate::output::figure::save_figure;
 use crate::output::write_atomic;
 
@@ -121,9 +122,34 @@ pub fn run(args: ReportArgs) -> Result<()> {
     save_confusion(&out.join("confusion.png"), errors.confusion, errors.eval.accuracy)?;
     save_gallery(&out.join("misclassified.png"), &test, &errors.eval, &errors.wrong)?;
 
-    let pct = |v: f64| format!("{:.2}", v * 100.0);
+    let (Some(last), Some(best)) = (run.records.last(), run.best()) else {
+        bail!(
+            "{}: the run has no finished epoch to report",
+            args.run.join("metrics.json").display()
+        );
+    };
     let mut md = String::new();
-    let w = &mut md;
+    headline(&mut md, &run, &spec, (last, best));
+    brief_section(&mut md, &run);
+    model_section(&mut md, &spec);
+    recipe_section(&mut md, &run, &args.run.display().to_string());
+    log_section(&mut md, &run, best);
+    errors_section(&mut md, &errors, test.len());
+    write_atomic(&out.join("report.md"), md.as_bytes())?;
+    println!(
+        "wrote {}/{{report.md, curves.png, confusion.png, misclassified.png}}",
+        out.display()
+    );
+    Ok(())
+}
+
+/// A share as a percentage with two decimals.
+fn pct(v: f64) -> String {
+    format!("{:.2}", v * 100.0)
+}
+
+/// The title and the one-line result.
+fn headline(w: &mut String, run: &Run, spec: &ModelSpec, (last, best): (&EpochRecord, &EpochRecord)) {
     let _ = writeln!(
         w,
         "# Run `{}`: model `{}`, {} parameters\n",
@@ -131,12 +157,6 @@ pub fn run(args: ReportArgs) -> Result<()> {
         spec.name,
         spec.params()
     );
-    let (Some(last), Some(best)) = (run.records.last(), run.best()) else {
-        bail!(
-            "{}: the run has no finished epoch to report",
-            args.run.join("metrics.json").display()
-        );
-    };
     let seconds = run.seconds();
     let _ = writeln!(
         w,
@@ -154,6 +174,10 @@ pub fn run(args: ReportArgs) -> Result<()> {
         (seconds / 60.0).floor(),
         seconds % 60.0
     );
+}
+
+/// The brief's verdicts, clause by clause.
+fn brief_section(w: &mut String, run: &Run) {
     let _ = writeln!(w, "## The brief\n");
     match &run.brief {
         Some(b) => {
@@ -167,9 +191,17 @@ pub fn run(args: ReportArgs) -> Result<()> {
             let _ = writeln!(w, "The run was trained without a brief.\n");
         }
     }
+}
+
+/// The model file and its summary.
+fn model_section(w: &mut String, spec: &ModelSpec) {
     let _ = writeln!(w, "## The model\n\n```\n{}```\n", spec.source);
-    let mut net = nnlab_mnist::Network::new(&spec, 0);
-    let _ = writeln!(w, "```\n{}```\n", super::summary::table(&spec, &mut net));
+    let mut net = nnlab_mnist::Network::new(spec, 0);
+    let _ = writeln!(w, "```\n{}```\n", super::summary::table(spec, &mut net));
+}
+
+/// The recipe as a table, and the command that repeats the run from folder `dir`.
+fn recipe_section(w: &mut String, run: &Run, dir: &str) {
     let c = &run.config;
     let _ = writeln!(w, "## The recipe\n");
     let _ = writeln!(w, "| setting | value |\n|---|---|");
@@ -221,11 +253,11 @@ pub fn run(args: ReportArgs) -> Result<()> {
     for change in &c.changes {
         let _ = writeln!(w, "| change | {change} |");
     }
-    let _ = writeln!(
-        w,
-        "\nTo repeat it:\n\n```\n{}\n```\n",
-        reproduce(&run, &args.run.display().to_string())
-    );
+    let _ = writeln!(w, "\nTo repeat it:\n\n```\n{}\n```\n", reproduce(run, dir));
+}
+
+/// The per-epoch log with the best epoch marked, and the curves.
+fn log_section(w: &mut String, run: &Run, best: &EpochRecord) {
     let _ = writeln!(w, "## Training log\n");
     // A weight-averaged run also shows the test accuracy of the weights under optimisation.
     let averaged = is_weight_averaged(&run.records);
@@ -258,12 +290,16 @@ pub fn run(args: ReportArgs) -> Result<()> {
         );
     }
     let _ = writeln!(w, "\n![training curves](curves.png)\n");
+}
+
+/// Per-class accuracy and the figures of the errors on `tested` test images.
+fn errors_section(w: &mut String, errors: &TestErrors, tested: usize) {
     let _ = writeln!(w, "## Errors on the test set\n");
     let _ = writeln!(
         w,
         "From the run's final checkpoint (`last.safetensors`): {} % on {} test images, {} wrong.\n",
         pct(errors.eval.accuracy),
-        test.len(),
+        tested,
         errors.wrong.len()
     );
     let _ = writeln!(
@@ -281,10 +317,4 @@ pub fn run(args: ReportArgs) -> Result<()> {
         w,
         "![confusion matrix](confusion.png)\n\n![misclassified test digits](misclassified.png)"
     );
-    write_atomic(&out.join("report.md"), md.as_bytes())?;
-    println!(
-        "wrote {}/{{report.md, curves.png, confusion.png, misclassified.png}}",
-        out.display()
-    );
-    Ok(())
 }
