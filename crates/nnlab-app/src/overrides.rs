@@ -124,6 +124,15 @@ pub struct Setting {
     pub recorded: fn(&TrainConfig) -> String,
     /// Sets the config's value from the given one (when given).
     pub apply: fn(&RecipeOverrides, &mut TrainConfig),
+    /// Gives the value from text (a search space's `recipe.KEY = …`); the error says why not.
+    pub set: fn(&mut RecipeOverrides, &str) -> Result<(), String>,
+}
+
+/// A value of type `T` from text, or why not.
+fn parsed<T: std::str::FromStr>(text: &str) -> Result<T, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("'{}' is not a {}", text.trim(), std::any::type_name::<T>()))
 }
 
 fn text<T: ToString>(v: Option<T>) -> Option<String> {
@@ -163,6 +172,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.epochs),
         recorded: |c| c.epochs.to_string(),
         apply: |o, c| c.epochs = o.epochs.unwrap_or(c.epochs),
+        set: |o, v| {
+            o.epochs = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--threads",
@@ -171,6 +184,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.threads),
         recorded: |c| c.threads.to_string(),
         apply: |o, c| c.threads = o.threads.unwrap_or(c.threads),
+        set: |o, v| {
+            o.threads = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--batch-size",
@@ -179,6 +196,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.batch_size),
         recorded: |c| c.batch_size.to_string(),
         apply: |o, c| c.batch_size = o.batch_size.unwrap_or(c.batch_size),
+        set: |o, v| {
+            o.batch_size = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--lr",
@@ -187,6 +208,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.lr),
         recorded: |c| c.lr.to_string(),
         apply: |o, c| c.lr = o.lr.unwrap_or(c.lr),
+        set: |o, v| {
+            o.lr = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--momentum",
@@ -195,6 +220,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.momentum),
         recorded: |c| c.momentum.to_string(),
         apply: |o, c| c.momentum = o.momentum.unwrap_or(c.momentum),
+        set: |o, v| {
+            o.momentum = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--optimizer",
@@ -206,6 +235,15 @@ pub const SETTINGS: [Setting; 20] = [
         },
         recorded: |c| format!("{:?}", c.optimizer).to_lowercase(),
         apply: |o, c| c.optimizer = o.optimizer.map_or(c.optimizer, Into::into),
+        set: |o, v| {
+            o.optimizer = Some(match v.trim().trim_matches(['\'', '"']) {
+                "sgd" => OptimizerName::Sgd,
+                "adam" => OptimizerName::Adam,
+                "adamw" => OptimizerName::Adamw,
+                other => return Err(format!("'{other}' is not an optimizer (sgd, adam, adamw)")),
+            });
+            Ok(())
+        },
     },
     Setting {
         flag: "--weight-decay",
@@ -214,6 +252,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.weight_decay),
         recorded: |c| c.weight_decay.to_string(),
         apply: |o, c| c.weight_decay = o.weight_decay.unwrap_or(c.weight_decay),
+        set: |o, v| {
+            o.weight_decay = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--nesterov",
@@ -222,6 +264,14 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| o.nesterov.then(|| "on".to_string()),
         recorded: |c| if c.nesterov { "on" } else { "off" }.to_string(),
         apply: |o, c| c.nesterov |= o.nesterov,
+        set: |o, v| {
+            o.nesterov = match v.trim() {
+                "True" | "true" => true,
+                "False" | "false" => false,
+                other => return Err(format!("'{other}' is not True or False")),
+            };
+            Ok(())
+        },
     },
     Setting {
         flag: "--crop-probability",
@@ -230,6 +280,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.crop_probability),
         recorded: |c| c.crop_probability.to_string(),
         apply: |o, c| c.crop_probability = o.crop_probability.unwrap_or(c.crop_probability),
+        set: |o, v| {
+            o.crop_probability = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--rotation",
@@ -238,6 +292,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.rotation),
         recorded: |c| c.max_degrees.to_string(),
         apply: |o, c| c.max_degrees = o.rotation.unwrap_or(c.max_degrees),
+        set: |o, v| {
+            o.rotation = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--translate",
@@ -246,6 +304,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.translate),
         recorded: |c| c.max_shift.to_string(),
         apply: |o, c| c.max_shift = o.translate.unwrap_or(c.max_shift),
+        set: |o, v| {
+            o.translate = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--clean-epochs",
@@ -254,6 +316,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.clean_epochs),
         recorded: |c| c.clean_epochs.to_string(),
         apply: |o, c| c.clean_epochs = o.clean_epochs.unwrap_or(c.clean_epochs),
+        set: |o, v| {
+            o.clean_epochs = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--label-smoothing",
@@ -262,6 +328,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.label_smoothing),
         recorded: |c| c.label_smoothing.to_string(),
         apply: |o, c| c.label_smoothing = o.label_smoothing.unwrap_or(c.label_smoothing),
+        set: |o, v| {
+            o.label_smoothing = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--ema",
@@ -270,6 +340,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.ema),
         recorded: |c| c.ema_decay.to_string(),
         apply: |o, c| c.ema_decay = o.ema.unwrap_or(c.ema_decay),
+        set: |o, v| {
+            o.ema = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--step-size",
@@ -281,6 +355,10 @@ pub const SETTINGS: [Setting; 20] = [
             if o.step_size.is_some() {
                 set_step(c, o.step_size, None)
             }
+        },
+        set: |o, v| {
+            o.step_size = Some(parsed(v)?);
+            Ok(())
         },
     },
     Setting {
@@ -294,6 +372,10 @@ pub const SETTINGS: [Setting; 20] = [
                 set_step(c, None, o.gamma)
             }
         },
+        set: |o, v| {
+            o.gamma = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--seed",
@@ -302,6 +384,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.seed),
         recorded: |c| c.seed.to_string(),
         apply: |o, c| c.seed = o.seed.unwrap_or(c.seed),
+        set: |o, v| {
+            o.seed = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--train-limit",
@@ -310,6 +396,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.train_limit),
         recorded: |c| limit(c.train_limit),
         apply: |o, c| c.train_limit = o.train_limit.or(c.train_limit),
+        set: |o, v| {
+            o.train_limit = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--test-limit",
@@ -318,6 +408,10 @@ pub const SETTINGS: [Setting; 20] = [
         given: |o| text(o.test_limit),
         recorded: |c| limit(c.test_limit),
         apply: |o, c| c.test_limit = o.test_limit.or(c.test_limit),
+        set: |o, v| {
+            o.test_limit = Some(parsed(v)?);
+            Ok(())
+        },
     },
     Setting {
         flag: "--validation",
@@ -329,6 +423,10 @@ pub const SETTINGS: [Setting; 20] = [
                 .map_or("none (evaluated on the test set)".into(), |v| v.to_string())
         },
         apply: |o, c| c.validation = o.validation.or(c.validation),
+        set: |o, v| {
+            o.validation = Some(parsed(v)?);
+            Ok(())
+        },
     },
 ];
 
@@ -416,19 +514,22 @@ fn check(c: &TrainConfig) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
     use nnlab_mnist::training::shipped_recipe;
 
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        o: RecipeOverrides,
-    }
-
+    /// The overrides that flags and values give, through the table's own `set` (a flag without a value is
+    /// a switch: True).
     fn given(args: &[&str]) -> RecipeOverrides {
-        Cli::try_parse_from(std::iter::once("x").chain(args.iter().copied()))
-            .unwrap()
-            .o
+        let mut o = RecipeOverrides::default();
+        let mut rest = args.iter().peekable();
+        while let Some(flag) = rest.next() {
+            let setting = SETTINGS.iter().find(|s| s.flag == *flag).expect("a flag of the table");
+            let value = match rest.peek() {
+                Some(v) if !v.starts_with("--") => rest.next().unwrap().to_string(),
+                _ => "True".to_string(),
+            };
+            (setting.set)(&mut o, &value).unwrap();
+        }
+        o
     }
 
     /// A value differing from the seed recipe's for every flag of the table.
@@ -440,7 +541,7 @@ mod tests {
         ("--momentum", "0.8"),
         ("--optimizer", "adam"),
         ("--weight-decay", "0.001"),
-        ("--nesterov", ""),
+        ("--nesterov", "True"),
         ("--crop-probability", "0.5"),
         ("--rotation", "3"),
         ("--translate", "2"),
@@ -455,14 +556,6 @@ mod tests {
         ("--validation", "5000"),
     ];
 
-    fn args(flag: &'static str, value: &'static str) -> Vec<&'static str> {
-        if value.is_empty() {
-            vec![flag]
-        } else {
-            vec![flag, value]
-        }
-    }
-
     #[test]
     fn every_setting_is_applied_to_a_new_run_and_checked_on_resume() {
         let flags: Vec<&str> = SETTINGS.iter().map(|s| s.flag).collect();
@@ -470,7 +563,7 @@ mod tests {
         assert_eq!(flags, tested, "every row of the table has a test value");
         let seed = shipped_recipe("seed").unwrap();
         for (flag, value) in DIFFERENT {
-            let o = given(&args(flag, value));
+            let o = given(&[flag, value]);
             let setting = SETTINGS.iter().find(|s| s.flag == flag).unwrap();
             let run = o.new_run(seed.clone());
             if flag == "--nesterov" {
@@ -509,6 +602,16 @@ mod tests {
         assert!(err.starts_with("--nesterov"), "{err}");
         assert_eq!(flag_of("optimizer.lr"), "--lr");
         assert_eq!(flag_of("crop_side"), "the recipe's crop_side");
+        let mut o = RecipeOverrides::default();
+        let optimizer = SETTINGS.iter().find(|s| s.key == "optimizer.kind").unwrap();
+        assert!(
+            (optimizer.set)(&mut o, "'rmsprop'")
+                .unwrap_err()
+                .contains("sgd, adam, adamw")
+        );
+        assert!((optimizer.set)(&mut o, "'adamw'").is_ok());
+        let lr = SETTINGS.iter().find(|s| s.key == "optimizer.lr").unwrap();
+        assert_eq!((lr.set)(&mut o, "fast").unwrap_err(), "'fast' is not a f64");
         let err = given(&[]).resumed(&seed, Some("tuned")).unwrap_err().to_string();
         assert!(err.contains("--recipe tuned (the run has seed)"), "{err}");
     }

@@ -69,11 +69,12 @@ enum Token {
 }
 
 /// The physical lines of one statement: (line number, code without its comment).
-type StatementLines = Vec<(usize, String)>;
+pub type StatementLines = Vec<(usize, String)>;
 
 /// Splits `text` into logical statements: (first line, its lines), joining lines while a parenthesis is
-/// open. Unbalanced parentheses are reported at the line that opened them.
-fn logical_lines(origin: &str, text: &str) -> Result<Vec<(usize, StatementLines)>, ModelError> {
+/// open. Unbalanced parentheses are reported at the line that opened them. (Search spaces read model files
+/// with choices through it too.)
+pub fn logical_lines(origin: &str, text: &str) -> Result<Vec<(usize, StatementLines)>, ModelError> {
     let mut out = Vec::new();
     let mut current: Vec<(usize, String)> = Vec::new();
     let (mut depth, mut opened_at) = (0i64, 0usize);

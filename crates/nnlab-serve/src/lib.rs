@@ -120,3 +120,21 @@ pub fn run(args: ServeOptions) -> Result<()> {
             .context("the server stopped")
     })
 }
+
+#[cfg(test)]
+mod tests {
+    /// The web front end sits on the application crate, never on the CLI: its manifest names no
+    /// dependency on the `nnlab` binary crate.
+    #[test]
+    fn the_server_does_not_depend_on_the_cli() {
+        let manifest = include_str!("../Cargo.toml");
+        let deps = manifest.split("[dependencies]").nth(1).expect("a [dependencies] table");
+        assert!(deps.contains("nnlab-app"), "{deps}");
+        assert!(
+            !deps
+                .lines()
+                .any(|l| l.starts_with("nnlab ") || l.contains("path = \"../nnlab\"")),
+            "{deps}"
+        );
+    }
+}

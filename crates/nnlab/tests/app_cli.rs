@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{config_json, mnist_dir, nnlab, tiny_run};
+use common::{config_json, epoch_records, mnist_dir, nnlab, tiny_run};
 use image::GrayImage;
 use nnlab_mnist::Mnist;
 use serde_json::Value;
@@ -53,16 +53,7 @@ fn a_recipe_is_judged_by_its_own_brief_unless_one_is_given() {
         .assert()
         .success();
     assert_eq!(metrics(&again)["brief"]["brief"], "acc>=90");
-    assert_eq!(without_seconds(&again), without_seconds(&given));
-}
-
-/// A run's epoch records without their wall times (which differ between runs).
-fn without_seconds(run: &std::path::Path) -> Value {
-    let mut epochs = metrics(run)["epochs"].clone();
-    for e in epochs.as_array_mut().unwrap() {
-        e["seconds"] = Value::Null;
-    }
-    epochs
+    assert_eq!(epoch_records(&again), epoch_records(&given));
 }
 
 #[test]
@@ -144,6 +135,13 @@ fn help_names_every_shipped_model_and_every_mnist_command() {
     let train = help(&["mnist", "train", "--help"]);
     for name in nnlab_model::shipped::shipped_names() {
         assert!(train.contains(name), "--model's help lacks {name}");
+    }
+    for setting in &nnlab_app::overrides::SETTINGS {
+        let flag = setting.flag;
+        assert!(
+            train.contains(&format!("{flag} ")) || train.contains(&format!("{flag}\n")),
+            "train has no {flag}"
+        );
     }
     let top = help(&["--help"]);
     for command in [

@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 
-use super::layer::{Layer, Named, Pass, weight_and_bias, weight_and_bias_mut};
+use super::layer::{Layer, Named, Pass, weight_and_bias};
 use crate::layers::Mode;
 use crate::{CHUNK, Param, Tensor};
 
@@ -202,7 +202,7 @@ impl Layer for BatchNorm2d {
     }
 
     fn params_mut(&mut self) -> Vec<Named<&mut Param>> {
-        weight_and_bias_mut(&mut self.gamma, Some(&mut self.beta))
+        weight_and_bias(&mut self.gamma, Some(&mut self.beta))
     }
 
     fn batch_norm_mut(&mut self) -> Option<(usize, &mut BatchNorm2d)> {

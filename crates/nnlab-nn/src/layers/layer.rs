@@ -83,23 +83,9 @@ impl Clone for Box<dyn Layer> {
     }
 }
 
-/// A weight and an optional bias of part 0, the parameters of a convolution or a linear layer.
-pub(crate) fn weight_and_bias<'a>(weight: &'a Param, bias: Option<&'a Param>) -> Vec<Named<&'a Param>> {
-    let mut out = vec![Named {
-        part: 0,
-        name: "weight",
-        param: weight,
-    }];
-    out.extend(bias.map(|param| Named {
-        part: 0,
-        name: "bias",
-        param,
-    }));
-    out
-}
-
-/// [`weight_and_bias`], mutably.
-pub(crate) fn weight_and_bias_mut<'a>(weight: &'a mut Param, bias: Option<&'a mut Param>) -> Vec<Named<&'a mut Param>> {
+/// A weight and an optional bias of part 0, the parameters of a convolution, a linear layer or a BatchNorm
+/// (γ and β); `T` is `&Param` or `&mut Param`.
+pub(crate) fn weight_and_bias<T>(weight: T, bias: Option<T>) -> Vec<Named<T>> {
     let mut out = vec![Named {
         part: 0,
         name: "weight",

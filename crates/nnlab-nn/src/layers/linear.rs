@@ -2,7 +2,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::layer::{Layer, Named, Pass, weight_and_bias, weight_and_bias_mut};
+use super::layer::{Layer, Named, Pass, weight_and_bias};
 use crate::gemm::{Mat, matmul};
 use crate::init::uniform_fan_in;
 use crate::{Param, Tensor};
@@ -98,7 +98,7 @@ impl Layer for Linear {
     }
 
     fn params_mut(&mut self) -> Vec<Named<&mut Param>> {
-        weight_and_bias_mut(&mut self.weight, self.bias.as_mut())
+        weight_and_bias(&mut self.weight, self.bias.as_mut())
     }
 
     fn boxed_clone(&self) -> Box<dyn Layer> {

@@ -11,7 +11,7 @@ mod im2col;
 use direct3::{Direct3, direct3_forward};
 use im2col::{Geometry, col2im, im2col};
 
-use super::layer::{Layer, Named, Pass, weight_and_bias, weight_and_bias_mut};
+use super::layer::{Layer, Named, Pass, weight_and_bias};
 use crate::gemm::{Mat, matmul};
 use crate::init::uniform_fan_in;
 use crate::workspace::Workspace;
@@ -392,7 +392,7 @@ impl Layer for Conv2d {
     }
 
     fn params_mut(&mut self) -> Vec<Named<&mut Param>> {
-        weight_and_bias_mut(&mut self.weight, self.bias.as_mut())
+        weight_and_bias(&mut self.weight, self.bias.as_mut())
     }
 
     fn boxed_clone(&self) -> Box<dyn Layer> {
