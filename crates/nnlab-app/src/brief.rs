@@ -180,6 +180,42 @@ impl Brief {
         Ok(brief)
     }
 
+    /// The clauses a model and an epoch count miss before any training (every clause but accuracy): empty
+    /// when the brief admits them. A search drops the points it does not admit.
+    pub fn admits(&self, spec: &ModelSpec, epochs: usize) -> Vec<Verdict> {
+        self.clauses
+            .iter()
+            .filter(|c| !matches!(c, Clause::Accuracy(..)))
+            .map(|c| self.verdict(c, &[], spec, epochs))
+            .filter(|v| !v.ok)
+            .collect()
+    }
+
+    /// The most epochs the brief allows (`epochs<=15` → 15, `epochs<20` → 19), if it bounds them.
+    pub fn max_epochs(&self) -> Option<usize> {
+        self.clauses.iter().find_map(|c| match *c {
+            Clause::Epochs(Op::Le | Op::Eq, goal) => Some(goal.floor() as usize),
+            Clause::Epochs(Op::Lt, goal) => Some((goal.ceil() as usize).saturating_sub(1)),
+            _ => None,
+        })
+    }
+
+    /// The parameter bound, if the brief has one (`params<8000` → 8000).
+    pub fn params_bound(&self) -> Option<f64> {
+        self.clauses.iter().find_map(|c| match *c {
+            Clause::Params(_, goal) => Some(goal),
+            _ => None,
+        })
+    }
+
+    /// The accuracy goal in percent, if the brief has one.
+    pub fn accuracy_goal(&self) -> Option<f64> {
+        self.clauses.iter().find_map(|c| match *c {
+            Clause::Accuracy(_, goal) => Some(goal),
+            _ => None,
+        })
+    }
+
     /// Judges a run: its per-epoch records, its model and the epochs it was set to train.
     pub fn judge(&self, records: &[EpochRecord], spec: &ModelSpec, epochs: usize) -> BriefResult {
         let verdicts: Vec<Verdict> = self
@@ -306,6 +342,20 @@ mod tests {
             raw_test_loss: None,
             raw_test_accuracy: None,
         }
+    }
+
+    #[test]
+    fn a_brief_admits_a_model_before_training_and_bounds_the_epochs() {
+        let spec = seed_model();
+        let small = Brief::parse("8k").unwrap();
+        let missed = small.admits(&spec, 15);
+        assert_eq!(missed.len(), 1, "{missed:?}");
+        assert!(missed[0].clause.starts_with("parameters"));
+        assert!(Brief::parse("seed").unwrap().admits(&spec, 19).is_empty());
+        assert_eq!(small.max_epochs(), Some(15));
+        assert_eq!(Brief::parse("seed").unwrap().max_epochs(), Some(19));
+        assert_eq!(Brief::parse("acc>=99").unwrap().max_epochs(), None);
+        assert_eq!(small.accuracy_goal(), Some(99.4));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod image_input;
 pub mod model;
 pub mod overrides;
 pub mod run_folder;
+pub mod search;
 pub mod threads;
 pub mod training;
 

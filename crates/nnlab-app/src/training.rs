@@ -29,6 +29,9 @@ pub struct TrainRequest {
     pub brief: Option<String>,
     /// `--resume FILE`: continue that checkpoint's run.
     pub resume: Option<PathBuf>,
+    /// `--until-epoch K`: train on the full run's schedule but stop cleanly after epoch K (a rung of a
+    /// search: a later `--resume` continues the same run, so the rung is a prefix of the full run).
+    pub until_epoch: Option<usize>,
 }
 
 /// A checked request: what will train, how, and against which brief.
@@ -44,6 +47,8 @@ pub struct TrainPlan {
     pub resume: Option<(PathBuf, Checkpoint)>,
     /// On resume with more epochs: the change recorded in config.json ("resumed after epoch 3: epochs 3 → 5").
     pub epochs_change: Option<String>,
+    /// Stop cleanly after this epoch (before the last).
+    pub until_epoch: Option<usize>,
 }
 
 impl TrainRequest {
@@ -85,12 +90,23 @@ impl TrainRequest {
         }
         let brief = brief.expect("set above");
         config.brief = Some(brief.name.clone().unwrap_or_else(|| brief.text.clone()));
+        let done = resume.as_ref().map_or(0, |(_, ck)| ck.epoch);
+        if let Some(k) = self.until_epoch
+            && (k <= done || k > config.epochs)
+        {
+            return Err(AppError::invalid(format!(
+                "--until-epoch {k}: must be after the {done} epoch(s) already run and at most the run's {} epochs",
+                config.epochs
+            )));
+        }
+        let until_epoch = self.until_epoch.filter(|&k| k < config.epochs);
         Ok(TrainPlan {
             spec,
             config,
             brief,
             resume,
             epochs_change,
+            until_epoch,
         })
     }
 
@@ -179,6 +195,15 @@ pub enum RunEnd {
         /// The finished epochs.
         records: Vec<EpochRecord>,
     },
+    /// Stopped as asked after epoch `epoch` of the full run (`--until-epoch`); `--resume` continues it.
+    Paused {
+        /// The last epoch run.
+        epoch: usize,
+        /// Its checkpoint.
+        saved: Saved,
+        /// The finished epochs.
+        records: Vec<EpochRecord>,
+    },
     /// A step's loss or gradient was not finite.
     Diverged {
         /// Why, as metrics.json records it.
@@ -193,6 +218,7 @@ pub enum RunEnd {
 /// Why the engine's callback stopped the run.
 enum Halt<E> {
     Stop { epoch: usize, batch: usize, batches: usize },
+    Pause { records: Vec<EpochRecord> },
     Failed(E),
 }
 
@@ -211,6 +237,7 @@ pub fn execute<E: From<AppError>>(
         config,
         brief,
         resume,
+        until_epoch,
         ..
     } = plan;
     folder.write_start(&config, &spec.source)?;
@@ -252,13 +279,25 @@ pub fn execute<E: From<AppError>>(
                     record,
                     records: &state.records,
                 })
-                .map_err(Halt::Failed)
+                .map_err(Halt::Failed)?;
+                if until_epoch == Some(state.epoch) {
+                    return Err(Halt::Pause {
+                        records: state.records.clone(),
+                    });
+                }
+                Ok(())
             }
         }
     });
     let (state, finish) = match result {
         Ok(done) => done,
         Err(Halt::Failed(e)) => return Err(e),
+        Err(Halt::Pause { records }) => {
+            progress.end("paused")?;
+            let saved = saved.expect("a paused run saved its epoch");
+            let epoch = saved.1;
+            return Ok(RunEnd::Paused { epoch, saved, records });
+        }
         Err(Halt::Stop { epoch, batch, batches }) => {
             let records = match &saved {
                 Some((file, _)) => Checkpoint::load(file, None).map_err(AppError::from)?.records,

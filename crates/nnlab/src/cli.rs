@@ -20,7 +20,7 @@ enum Command {
     /// The 2-2-2 sigmoid network worked by hand: table, sweep, explain, check, diagram, export-xlsx, audit.
     #[command(subcommand)]
     Backprop(BackpropCommand),
-    /// MNIST CNNs: download, info, summary, train, bench, eval, predict, lr-find, report, compare, export-pytorch.
+    /// MNIST CNNs: download, info, summary, train, bench, eval, predict, lr-find, report, compare, export-pytorch, search.
     #[command(subcommand)]
     Mnist(MnistCommand),
     /// A local web app: the backprop playground, draw a digit, and the training runs (live), with a JSON API.

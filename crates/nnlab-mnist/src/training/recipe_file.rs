@@ -285,6 +285,52 @@ pub fn parse_toml(text: &str, name: &str, source_name: &str) -> Result<TrainConf
     Ok(config)
 }
 
+/// A recipe as a TOML recipe file that [`parse_toml`] reads back to the same recipe (the run-only
+/// settings — threads, limits, validation, the model's text — are not part of a recipe file). `model` is
+/// the model line's value (a shipped name or a file's path).
+pub fn to_toml(c: &TrainConfig, model: &str) -> String {
+    let mut t = format!("name = {:?}\nmodel = {model:?}\n", c.recipe);
+    if let Some(b) = &c.brief {
+        t += &format!("brief = {b:?}\n");
+    }
+    t += &format!(
+        "epochs = {}\nbatch_size = {}\nseed = {}\nlabel_smoothing = {:?}\nema_decay = {:?}\n",
+        c.epochs, c.batch_size, c.seed, c.label_smoothing, c.ema_decay
+    );
+    let kind = format!("{:?}", c.optimizer).to_lowercase();
+    t += &format!(
+        "\n[optimizer]\nkind = {kind:?}\nlr = {:?}\nmomentum = {:?}\nnesterov = {}\nweight_decay = {:?}\nbetas = [{:?}, {:?}]\neps = {:?}\n",
+        c.lr, c.momentum, c.nesterov, c.weight_decay, c.betas[0], c.betas[1], c.eps
+    );
+    t += "\n[schedule]\n";
+    t += &match c.schedule {
+        Schedule::Step { step_size, gamma } => format!("kind = \"step\"\nstep_size = {step_size}\ngamma = {gamma:?}\n"),
+        Schedule::OneCycle {
+            pct_start,
+            div_factor,
+            final_div_factor,
+            cycle_momentum,
+            base_momentum,
+            max_momentum,
+        } => format!(
+            "kind = \"onecycle\"\npct_start = {pct_start:?}\ndiv_factor = {div_factor:?}\nfinal_div_factor = {final_div_factor:?}\ncycle_momentum = {cycle_momentum}\nbase_momentum = {base_momentum:?}\nmax_momentum = {max_momentum:?}\n"
+        ),
+        Schedule::Cosine { t_max, eta_min } => {
+            let t_max = t_max.map_or(String::new(), |t| format!("t_max = {t}\n"));
+            format!("kind = \"cosine\"\n{t_max}eta_min = {eta_min:?}\n")
+        }
+        Schedule::Constant => "kind = \"constant\"\n".to_string(),
+        Schedule::WarmupCosine { warmup, div, final_div } => {
+            format!("kind = \"warmup_cosine\"\nwarmup = {warmup:?}\ndiv = {div:?}\nfinal_div = {final_div:?}\n")
+        }
+    };
+    t += &format!(
+        "\n[augmentation]\ncrop_probability = {:?}\ncrop_size = {}\nrotation = {:?}\ntranslate = {}\nclean_epochs = {}\n",
+        c.crop_probability, c.crop_side, c.max_degrees, c.max_shift, c.clean_epochs
+    );
+    t
+}
+
 /// A shipped recipe by name.
 pub fn shipped_recipe(name: &str) -> Option<TrainConfig> {
     SHIPPED
@@ -368,6 +414,22 @@ mod tests {
             assert!(matches!(r.schedule, Schedule::OneCycle { .. }));
         }
         assert!(shipped_recipe("nope").is_none());
+    }
+
+    #[test]
+    fn a_recipe_written_as_toml_reads_back_the_same() {
+        for (name, _) in SHIPPED {
+            let r = shipped_recipe(name).unwrap();
+            let text = to_toml(&r, &r.model);
+            assert_eq!(parse_toml(&text, "x", "written.toml").unwrap(), r, "{name}:\n{text}");
+        }
+        let mut r = shipped_recipe("seed").unwrap();
+        r.schedule = Schedule::Cosine {
+            t_max: Some(7),
+            eta_min: 1e-4,
+        };
+        r.optimizer = OptimizerKind::Adamw;
+        assert_eq!(parse_toml(&to_toml(&r, "seed"), "x", "w.toml").unwrap(), r);
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod lr_find;
 mod model_args;
 mod predict;
 mod report;
+mod search;
 mod summary;
 mod train;
 
@@ -47,12 +48,16 @@ pub enum MnistCommand {
     Compare(compare::CompareArgs),
     /// Writes a model as a PyTorch module (class Net) whose state_dict matches nnlab's checkpoints.
     ExportPytorch(export_pytorch::ExportArgs),
+    /// Finds the smallest model that meets a brief on every seed: successive halving over a search space
+    /// on a validation split, on local workers or a Ray cluster.
+    Search(Box<search::SearchArgs>),
 }
 
 /// Runs one MNIST command.
 pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         MnistCommand::Train(a) => return train::run(*a),
+        MnistCommand::Search(a) => return search::run(*a),
         MnistCommand::Download(a) => download::run(a),
         MnistCommand::Info(a) => info::run(a),
         MnistCommand::Summary(a) => summary::run(a),

@@ -44,6 +44,10 @@ pub struct TrainArgs {
     /// Continue from a checkpoint (last.safetensors of an earlier run); its model and recipe are used.
     #[arg(long, value_name = "FILE")]
     resume: Option<PathBuf>,
+    /// Train on the full run's schedule but stop cleanly after epoch K (exit 0); --resume continues the
+    /// same run exactly (how a search's rungs run).
+    #[arg(long, value_name = "K")]
+    until_epoch: Option<usize>,
 }
 
 /// Prints each clause of the brief with ✓/✗ and its numbers.
@@ -66,6 +70,7 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
         overrides: args.overrides.clone(),
         brief: args.brief.clone(),
         resume: args.resume.clone(),
+        until_epoch: args.until_epoch,
     };
     let mut plan = request.plan()?;
     if let Some(change) = &plan.epochs_change {
@@ -94,6 +99,15 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             report(&verdict, brief_name.as_deref());
             println!(
                 "wrote {}/{{config.json, model.model, metrics.json, metrics.csv, curves.png, last.safetensors, best.safetensors, progress.json}}",
+                folder.dir().display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        RunEnd::Paused { epoch, saved, .. } => {
+            println!(
+                "paused after epoch {epoch} of {} as asked (--until-epoch); continue with:\n  nnlab mnist train --resume {} --out {}",
+                config.epochs,
+                saved.0.display(),
                 folder.dir().display()
             );
             Ok(ExitCode::SUCCESS)
