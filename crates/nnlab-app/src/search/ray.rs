@@ -65,6 +65,25 @@ impl Ray {
         Ok(body)
     }
 
+    /// Waits (up to `seconds`) until the head's dashboard answers `GET /api/version`: a head just started
+    /// takes a few seconds to serve its API.
+    pub fn ready(&self, seconds: u64) -> Result<()> {
+        let start = std::time::Instant::now();
+        loop {
+            let answered = self.agent.get(format!("{}/api/version", self.url)).call();
+            if answered.is_ok_and(|r| r.status().is_success()) {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(seconds) {
+                return Err(AppError::invalid(format!(
+                    "--ray {}: no Ray dashboard answered there within {seconds} s (is the head started, with --dashboard-host set?)",
+                    self.url
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
     /// Submits a job; its submission id.
     pub fn submit(&self, job: &Job) -> Result<String> {
         let entrypoint = std::iter::once(quote(&self.program))
@@ -109,6 +128,9 @@ impl Ray {
 
 impl Launcher for Ray {
     fn run_all(&mut self, jobs: &[Job], stop: &AtomicBool, finished: &mut dyn FnMut(usize, JobEnd)) -> Result<()> {
+        if !jobs.is_empty() {
+            self.ready(60)?;
+        }
         let mut next = 0;
         let mut running: Vec<(usize, String)> = Vec::new();
         loop {

@@ -110,6 +110,15 @@ fn parse_seeds(text: &str) -> Result<Vec<u64>> {
     Ok(seeds)
 }
 
+/// A recipe given as a file, made absolute (a shipped name stays as it is).
+fn absolute_if_file(recipe: &str) -> String {
+    let path = Path::new(recipe);
+    match path.is_file().then(|| path.canonicalize()) {
+        Some(Ok(p)) => p.display().to_string(),
+        _ => recipe.to_string(),
+    }
+}
+
 /// The options of a new search, or those a stopped one recorded (with the folder to run in).
 fn options(args: &SearchArgs) -> Result<(SearchOptions, String, PathBuf)> {
     if let Some(dir) = &args.resume {
@@ -125,7 +134,7 @@ fn options(args: &SearchArgs) -> Result<(SearchOptions, String, PathBuf)> {
     let options = SearchOptions {
         space: space.display().to_string(),
         brief: args.brief.clone().expect("clap requires --brief without --resume"),
-        recipe: args.recipe.clone(),
+        recipe: absolute_if_file(&args.recipe),
         validation: args.validation,
         seeds: args.seeds,
         trials: args.trials,
@@ -210,6 +219,10 @@ pub fn run(args: SearchArgs) -> Result<ExitCode> {
         return dry_run(&search);
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("--out {}: cannot create it", dir.display()))?;
+    // Every path a training is given is absolute: a Ray worker runs it in a folder of its own.
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("--out {}: cannot resolve it", dir.display()))?;
     let mut launcher = launcher(&args, search.options.threads, &dir)?;
     install_interrupt_handler();
     let bar = ProgressBar::new(search.total_work() as u64).with_style(

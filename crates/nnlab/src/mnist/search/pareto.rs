@@ -64,10 +64,11 @@ impl Figure for Pareto<'_> {
             (0.0, 1.0)
         };
         let (px, py) = ((x1 - x0) * 0.06, (y1 - y0) * 0.08);
+        let space = std::path::Path::new(&r.space)
+            .file_name()
+            .map_or(r.space.clone(), |n| n.to_string_lossy().into_owned());
         let title = format!(
-            "Search of {} under {}: parameters against validation accuracy ({} trials)",
-            r.space,
-            r.brief,
+            "Search of {space}: parameters against validation accuracy ({} trials trained)",
             trained.len()
         );
         let mut chart = ChartBuilder::on(root)
