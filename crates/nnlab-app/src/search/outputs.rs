@@ -21,11 +21,13 @@ pub fn write_best(search: &Search, dir: &Path, trial: &Trial, metric: f64, param
         .filter(|l| !l.trim().is_empty())
         .map(|l| format!("{}\n", l.trim_end()))
         .collect();
+    let brief = match &search.brief.name {
+        Some(name) => format!("{name} ({})", search.brief.text),
+        None => search.brief.text.clone(),
+    };
     let header = format!(
-        "# The best point of the search of {} under the brief {} ({}): trial {}, {params} parameters, mean worst-of-last validation accuracy {metric:.3} %.\n# Choices: {}\n",
+        "# The best point of the search of {} under the brief {brief}: trial {}, {params} parameters, mean\n# worst-of-last validation accuracy {metric:.3} %. Choices: {}\n",
         search.options.space,
-        search.record.brief,
-        search.brief.text,
         trial.id,
         choices.join(", ")
     );
