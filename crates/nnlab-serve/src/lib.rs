@@ -9,6 +9,7 @@ mod assets;
 mod backprop_api;
 mod predict_api;
 mod runs_api;
+mod searches_api;
 mod state;
 
 use std::net::SocketAddr;
@@ -68,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/predict", post(predict_api::predict))
         .route("/api/runs", get(runs_api::list))
         .route("/api/runs/{name}", get(runs_api::detail))
+        .route("/api/searches", get(searches_api::list))
         .fallback(api_error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(api_error::panic_response))

@@ -91,6 +91,22 @@ impl AppState {
             .collect()
     }
 
+    /// The search folders directly under `--runs` (folders holding a search.json), as (name, folder), sorted.
+    pub fn search_dirs(&self) -> Vec<(String, PathBuf)> {
+        let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(&self.runs)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                    .filter_map(|n| self.run_dir(&n).ok().map(|d| (n, d)))
+                    .filter(|(_, d)| d.join(nnlab_app::search::record::SEARCH_FILE).is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    }
+
     /// Every checkpoint the draw page can use: each run's best and last, then `--checkpoint`. Blocking
     /// (it reads every run's metrics).
     pub fn checkpoints(&self) -> Vec<CheckpointEntry> {

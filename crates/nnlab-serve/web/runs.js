@@ -64,6 +64,22 @@
       <div class="grid2" style="grid-template-columns:1fr 1fr; margin-top:12px"><div><h2>model</h2><pre>${esc(d.model_text)}</pre></div><div><h2>recipe (config.json)</h2><pre>${esc(JSON.stringify(d.config, null, 2))}</pre></div></div>`;
   }
 
+  // Searches (folders with a search.json): state, counts, best and the live leaderboard.
+  function searches(list) {
+    $("searches").hidden = !list.length;
+    if (!list.length) { $("searches").innerHTML = ""; return; }
+    $("searches").innerHTML = "<h2>Searches</h2>" + list.map(s => {
+      const best = s.best ? `best <b>${esc(s.best.id)}</b>, ${Number(s.best.params).toLocaleString("en")} parameters, ${Number(s.best.metric).toFixed(2)} %` : "no winner yet";
+      const tests = s.tests ? ` · test set: brief met on ${s.test_met} of ${s.tests} seeds` : "";
+      const rows = s.leaderboard.map(t => `<tr><td>${esc(t.id)}</td><td>${esc(t.status)}</td><td>${Number(t.params).toLocaleString("en")}</td>
+        <td>${t.metric === null ? "–" : Number(t.metric).toFixed(2) + " %"}</td><td>${t.epochs ?? "–"}</td>
+        <td class="choices">${esc(Object.entries(t.choices).map(([k, v]) => k + "=" + v).join(", "))}</td></tr>`).join("");
+      return `<h3>${esc(s.name)} — <span class="status-${esc(s.state)}">${esc(s.state)}</span></h3>
+        <p class="note">${esc(s.space)} under ${esc(s.brief)}: ${s.counts.enumerated} points, ${s.counts.admitted} within the brief, ${s.counts.trials} trained; rungs at ${s.rung_epochs.join(", ")} epochs · ${best}${tests}</p>
+        <div class="scroll"><table class="runs"><thead><tr><th>trial</th><th>status</th><th>params</th><th>validation</th><th>epochs</th><th>choices</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+    }).join("");
+  }
+
   async function refresh() {
     document.body.dataset.busy = "true";
     try {
@@ -83,6 +99,7 @@
       }
       charts();
       detail(focus && details.get(focus));
+      searches((await getJson("/api/searches")).searches);
     } catch (e) {
       $("empty").textContent = e.message;
     } finally {

@@ -362,6 +362,59 @@ fn a_slow_table_request_does_not_stall_predictions() {
     );
 }
 
+/// A search folder under the runs folder is listed with its state, counts, best and leaderboard.
+#[test]
+fn searches_are_listed_with_their_leaderboard() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    let space = tmp.path().join("two.space");
+    std::fs::write(
+        &space,
+        "input 1x28x28\nc = choice(4, 8)\nb = Sequential(Conv2d(1, c, 3, bias=False), ReLU(), BatchNorm2d(c))\ngap = AdaptiveAvgPool2d(1)\nfc = Linear(c, 10)\n",
+    )
+    .unwrap();
+    nnlab()
+        .args(["mnist", "search", "--space"])
+        .arg(&space)
+        .args([
+            "--brief",
+            "acc>=90,params<1000,epochs<=1",
+            "--recipe",
+            "small8k",
+            "--seeds",
+            "1",
+        ])
+        .args([
+            "--train-limit",
+            "300",
+            "--test-limit",
+            "100",
+            "--validation",
+            "500",
+            "--out",
+        ])
+        .arg(runs.join("tiny-search"))
+        .assert()
+        .success();
+    let server = Server::start(&runs, &[]);
+    let (status, body) = get(&format!("{}/api/searches", server.url));
+    assert_eq!(status, 200);
+    let searches = body["searches"].as_array().unwrap();
+    assert_eq!(searches.len(), 1, "{body}");
+    let s = &searches[0];
+    assert_eq!(
+        (s["name"].as_str(), s["state"].as_str()),
+        (Some("tiny-search"), Some("finished"))
+    );
+    assert_eq!(s["counts"]["trials"], 2);
+    assert_eq!(s["leaderboard"].as_array().unwrap().len(), 2);
+    assert_eq!(s["leaderboard"][0]["id"], s["best"]["id"]);
+    // The search folder is not a run; its runs are listed with --runs pointing into it.
+    let (_, list) = get(&format!("{}/api/runs", server.url));
+    assert_eq!(list["runs"].as_array().unwrap().len(), 0);
+}
+
 /// `nnlab backprop table --format csv` with `args`.
 fn cli_csv(args: &[&str]) -> String {
     let out = nnlab()
