@@ -83,8 +83,13 @@ pub enum SearchEvent<'a> {
         /// Epochs of training it ran.
         work: usize,
     },
-    /// The winner's test run with one seed ended.
-    Tested(&'a TestResult),
+    /// The winner's test run with one seed ended, after `work` epochs of training.
+    Tested {
+        /// Its result.
+        result: &'a TestResult,
+        /// Epochs of training it ran.
+        work: usize,
+    },
 }
 
 /// A point's size, as the summary computes it.
@@ -256,6 +261,21 @@ fn enumerate(o: &SearchOptions, space: &Space, brief: &Brief, epochs: usize) -> 
     Ok((trials, counts))
 }
 
+/// The test run of seed `seed` in `dir/test/seedS`, once it holds all `epochs`: its last `last` test
+/// accuracies and the brief's verdict.
+fn test_result(dir: &Path, seed: u64, epochs: usize, last: usize) -> Option<TestResult> {
+    let r = RunFolder::at(dir.join(format!("test/seed{seed}"))).read().ok()?;
+    (r.records.len() >= epochs).then(|| TestResult {
+        seed,
+        last: r.records[r.records.len().saturating_sub(last)..]
+            .iter()
+            .map(|e| round6(e.test_accuracy * 100.0))
+            .collect(),
+        brief_met: r.brief.as_ref().is_some_and(|b| b.met),
+        run_dir: format!("test/seed{seed}"),
+    })
+}
+
 /// A metric rounded to 6 decimals (of a percent), so equal accuracies compare equal and ties go to fewer
 /// parameters, whatever the float noise of computing them.
 fn round6(x: f64) -> f64 {
@@ -393,33 +413,49 @@ impl Search {
     /// stopped, or a new run of the trial's point.
     fn job(&self, dir: &Path, w: &Work) -> Job {
         let t = &self.record.trials[w.trial];
-        let mut args: Vec<String> = vec!["mnist".into(), "train".into()];
-        let last = w.run_dir.join(crate::run_folder::LAST_CHECKPOINT);
-        if w.done > 0 && last.is_file() {
-            args.extend(["--resume".into(), last.display().to_string()]);
-        } else {
+        let fresh = || {
             let model = dir.join("trials").join(format!("{}.model", t.id));
-            args.extend([
-                "--model".into(),
-                model.display().to_string(),
-                "--recipe".into(),
-                self.options.recipe.clone(),
-            ]);
+            let mut args: Vec<String> = vec!["--model".into(), model.display().to_string()];
+            args.extend(["--recipe".into(), self.options.recipe.clone()]);
             args.extend([
                 "--epochs".into(),
                 self.epochs.to_string(),
                 "--seed".into(),
                 w.seed.to_string(),
             ]);
-            args.extend([
-                "--validation".into(),
-                self.options.validation.to_string(),
-                "--brief".into(),
-                self.options.brief.clone(),
-            ]);
+            args.extend(["--validation".into(), self.options.validation.to_string()]);
+            args.extend(["--brief".into(), self.options.brief.clone()]);
             for (key, value) in &self.space.point(t.point).recipe {
                 args.extend(flag_args(key, value));
             }
+            args
+        };
+        let until = (w.epochs < self.epochs).then_some(w.epochs);
+        let log = dir
+            .join("logs")
+            .join(format!("{}-seed{}-epoch{}.log", t.id, w.seed, w.epochs));
+        Job {
+            args: self.train_args(&w.run_dir, w.done, fresh, until),
+            log,
+        }
+    }
+
+    /// `mnist train` into `run_dir`: a resume where its folder stopped (it holds `done` epochs and a
+    /// checkpoint), else a new run with the arguments `fresh` gives and the search's limits; then the
+    /// folder, the threads, the data flags and `--until-epoch`.
+    fn train_args(
+        &self,
+        run_dir: &Path,
+        done: usize,
+        fresh: impl FnOnce() -> Vec<String>,
+        until: Option<usize>,
+    ) -> Vec<String> {
+        let mut args: Vec<String> = vec!["mnist".into(), "train".into()];
+        let last = run_dir.join(crate::run_folder::LAST_CHECKPOINT);
+        if done > 0 && last.is_file() {
+            args.extend(["--resume".into(), last.display().to_string()]);
+        } else {
+            args.extend(fresh());
             for (flag, v) in [
                 ("--train-limit", self.options.train_limit),
                 ("--test-limit", self.options.test_limit),
@@ -429,20 +465,13 @@ impl Search {
                 }
             }
         }
-        args.extend([
-            "--out".into(),
-            w.run_dir.display().to_string(),
-            "--threads".into(),
-            self.options.threads.to_string(),
-        ]);
-        if w.epochs < self.epochs {
-            args.extend(["--until-epoch".into(), w.epochs.to_string()]);
+        args.extend(["--out".into(), run_dir.display().to_string()]);
+        args.extend(["--threads".into(), self.options.threads.to_string()]);
+        if let Some(k) = until {
+            args.extend(["--until-epoch".into(), k.to_string()]);
         }
         args.extend(self.data_args());
-        let log = dir
-            .join("logs")
-            .join(format!("{}-seed{}-epoch{}.log", t.id, w.seed, w.epochs));
-        Job { args, log }
+        args
     }
 
     fn data_args(&self) -> Vec<String> {
@@ -599,61 +628,36 @@ impl Search {
         };
         let seeds = self.options.test_seeds.clone();
         let runs: Vec<(u64, PathBuf)> = seeds.iter().map(|&s| (s, dir.join(format!("test/seed{s}")))).collect();
+        std::fs::create_dir_all(dir.join("test")).map_err(|e| AppError::file(dir, e))?;
         let mut jobs = Vec::new();
+        let mut job_seeds = Vec::new();
+        let mut job_work = Vec::new();
         for (seed, run) in &runs {
             let done = RunFolder::at(run).read().map_or(0, |r| r.records.len());
             if done >= self.epochs {
                 continue;
             }
-            let mut args: Vec<String> = vec!["mnist".into(), "train".into()];
-            let last = run.join(crate::run_folder::LAST_CHECKPOINT);
-            if done > 0 && last.is_file() {
-                args.extend(["--resume".into(), last.display().to_string()]);
-            } else {
-                args.extend(["--recipe".into(), dir.join(&best.recipe_file).display().to_string()]);
-                args.extend(["--seed".into(), seed.to_string()]);
-                for (flag, v) in [
-                    ("--train-limit", self.options.train_limit),
-                    ("--test-limit", self.options.test_limit),
-                ] {
-                    if let Some(v) = v {
-                        args.extend([flag.into(), v.to_string()]);
-                    }
-                }
-            }
-            args.extend([
-                "--out".into(),
-                run.display().to_string(),
-                "--threads".into(),
-                self.options.threads.to_string(),
-            ]);
-            args.extend(self.data_args());
-            std::fs::create_dir_all(dir.join("test")).map_err(|e| AppError::file(dir, e))?;
-            jobs.push(Job {
-                args,
-                log: dir.join("logs").join(format!("test-seed{seed}.log")),
-            });
+            let recipe = dir.join(&best.recipe_file).display().to_string();
+            let fresh = || vec!["--recipe".into(), recipe, "--seed".into(), seed.to_string()];
+            let args = self.train_args(run, done, fresh, None);
+            let log = dir.join("logs").join(format!("test-seed{seed}.log"));
+            jobs.push(Job { args, log });
+            job_seeds.push(*seed);
+            job_work.push(self.epochs - done);
         }
-        launcher.run_all(&jobs, stop, &mut |_, _| {})?;
-        self.record.test.clear();
-        for (seed, run) in &runs {
-            let Ok(r) = RunFolder::at(run).read() else { continue };
-            if r.records.len() < self.epochs {
-                continue;
+        let (epochs, last) = (self.epochs, self.brief.last.max(1));
+        launcher.run_all(&jobs, stop, &mut |i, _| {
+            if let Some(result) = test_result(dir, job_seeds[i], epochs, last) {
+                observe(SearchEvent::Tested {
+                    result: &result,
+                    work: job_work[i],
+                });
             }
-            let last = self.brief.last.max(1);
-            let result = TestResult {
-                seed: *seed,
-                last: r.records[r.records.len().saturating_sub(last)..]
-                    .iter()
-                    .map(|e| round6(e.test_accuracy * 100.0))
-                    .collect(),
-                brief_met: r.brief.as_ref().is_some_and(|b| b.met),
-                run_dir: format!("test/seed{seed}"),
-            };
-            observe(SearchEvent::Tested(&result));
-            self.record.test.push(result);
-        }
+        })?;
+        self.record.test = seeds
+            .iter()
+            .filter_map(|&s| test_result(dir, s, epochs, last))
+            .collect();
         self.record.save(dir)
     }
 }

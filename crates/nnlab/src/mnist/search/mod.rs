@@ -306,7 +306,8 @@ fn show(bar: &ProgressBar, event: SearchEvent<'_>) {
                 ),
             );
         }
-        SearchEvent::Tested(t) => {
+        SearchEvent::Tested { result: t, work } => {
+            bar.inc(work as u64);
             let last: Vec<String> = t.last.iter().map(|a| format!("{a:.2}")).collect();
             say(
                 bar,
