@@ -296,6 +296,13 @@ fn a_killed_search_resumes_without_running_finished_work_again() {
             log.display()
         );
     }
+    let err = nnlab()
+        .args(["mnist", "search", "--trials", "3", "--resume"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(err.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("leave out --trials"));
     let done = record["trials"]
         .as_array()
         .unwrap()

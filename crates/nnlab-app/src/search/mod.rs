@@ -661,3 +661,102 @@ impl Search {
         self.record.save(dir)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPACE: &str = "input 1x28x28\nc1 = choice(4, 6, 8)\nc2 = choice(8, 12, 16)\nb1 = Sequential(Conv2d(1, c1, 3, bias=False), ReLU(), BatchNorm2d(c1))\nb2 = Sequential(Conv2d(c1, c2, 3, bias=False), ReLU(), BatchNorm2d(c2))\ngap = AdaptiveAvgPool2d(1)\nfc = Linear(c2, 10)\n";
+
+    fn options(trials: Option<usize>, sample_seed: u64) -> SearchOptions {
+        SearchOptions {
+            space: "s.space".into(),
+            brief: "acc>=99,params<1000,epochs<=9".into(),
+            recipe: "small8k".into(),
+            validation: 10_000,
+            seeds: 3,
+            trials,
+            eta: 3,
+            threads: 1,
+            test_seeds: Vec::new(),
+            min_rf: None,
+            sample_seed,
+            train_limit: None,
+            test_limit: None,
+            data_dir: None,
+            offline: true,
+        }
+    }
+
+    fn trained(s: &Search) -> Vec<String> {
+        s.record
+            .trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::Pending)
+            .map(|t| t.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_budget_is_applied_before_sampling_and_the_sample_is_seeded() {
+        let all = Search::prepare(options(None, 1), SPACE.into()).unwrap();
+        assert_eq!(all.record.counts.enumerated, 9);
+        let over: Vec<&Trial> = all
+            .record
+            .trials
+            .iter()
+            .filter(|t| t.status == TrialStatus::OverBudget)
+            .collect();
+        assert!(over.iter().all(|t| t.params >= 1000) && !over.is_empty());
+        assert_eq!(all.record.counts.admitted, 9 - over.len());
+        assert_eq!(all.epochs, 9, "the brief's epochs");
+        let a = Search::prepare(options(Some(3), 1), SPACE.into()).unwrap();
+        let b = Search::prepare(options(Some(3), 1), SPACE.into()).unwrap();
+        let c = Search::prepare(options(Some(3), 2), SPACE.into()).unwrap();
+        assert_eq!(trained(&a).len(), 3);
+        assert_eq!(trained(&a), trained(&b), "the same seed samples the same points");
+        assert_ne!(trained(&a), trained(&c), "another seed samples others");
+        assert_eq!(a.record.counts.trials, 3);
+        assert!(trained(&a).iter().all(|id| trained(&all).contains(id)));
+    }
+
+    #[test]
+    fn the_work_counts_every_rung_seed_and_test_run() {
+        let mut o = options(None, 1);
+        o.test_seeds = vec![1, 2];
+        let s = Search::prepare(o, SPACE.into()).unwrap();
+        let n = s.record.counts.trials;
+        assert_eq!(s.rung_epochs, plan::rungs(n, 9, 3));
+        let mut expected = 0;
+        let (mut trials, mut before) = (n, 0);
+        for (i, &e) in s.rung_epochs.iter().enumerate() {
+            if i > 0 {
+                trials = plan::promoted(trials, 3);
+            }
+            expected += trials * (e - before);
+            before = e;
+        }
+        expected += trials * 9 * 2 + 2 * 9;
+        assert_eq!(s.total_work(), expected);
+    }
+
+    #[test]
+    fn options_out_of_range_are_refused() {
+        let mut o = options(None, 1);
+        o.eta = 1;
+        assert!(
+            Search::prepare(o, SPACE.into())
+                .unwrap_err()
+                .to_string()
+                .starts_with("--eta")
+        );
+        let mut o = options(None, 1);
+        o.validation = 60_000;
+        assert!(
+            Search::prepare(o, SPACE.into())
+                .unwrap_err()
+                .to_string()
+                .starts_with("--validation")
+        );
+    }
+}

@@ -122,6 +122,22 @@ fn absolute_if_file(recipe: &str) -> String {
 /// The options of a new search, or those a stopped one recorded (with the folder to run in).
 fn options(args: &SearchArgs) -> Result<(SearchOptions, String, PathBuf)> {
     if let Some(dir) = &args.resume {
+        let given: Vec<&str> = [
+            ("--space", args.space.is_some()),
+            ("--brief", args.brief.is_some()),
+            ("--trials", args.trials.is_some()),
+            ("--test-seeds", args.test_seeds.is_some()),
+            ("--out", args.out.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(flag, given)| given.then_some(flag))
+        .collect();
+        if !given.is_empty() {
+            bail!(
+                "--resume continues the search as its search.json records it; leave out {}",
+                given.join(", ")
+            );
+        }
         let record = SearchRecord::load(dir)?;
         let text = std::fs::read_to_string(dir.join("space.space"))
             .with_context(|| format!("--resume {}: no space.space in it", dir.display()))?;
