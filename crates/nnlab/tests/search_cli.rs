@@ -50,6 +50,21 @@ fn write_space(dir: &Path) -> PathBuf {
     space
 }
 
+/// `nnlab mnist search` of the space file in `tmp` with `args` and the small flags, into `tmp/NAME`: the
+/// command (to assert on) and the search folder.
+fn search(tmp: &Path, name: &str, args: &[&str]) -> (assert_cmd::Command, PathBuf) {
+    let space = write_space(tmp);
+    let out = tmp.join(name);
+    let mut cmd = nnlab();
+    cmd.args(["mnist", "search", "--space"])
+        .arg(&space)
+        .args(args)
+        .args(SMALL)
+        .arg("--out")
+        .arg(&out);
+    (cmd, out)
+}
+
 /// Ranks (metric, params, id) best first, as the search does.
 fn best_first(mut v: Vec<(f64, u64, String)>) -> Vec<String> {
     v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
@@ -59,28 +74,20 @@ fn best_first(mut v: Vec<(f64, u64, String)>) -> Vec<String> {
 #[test]
 fn a_search_halves_promotes_and_writes_a_model_and_recipe_that_train() {
     let tmp = tempfile::tempdir().unwrap();
-    let space = write_space(tmp.path());
-    let out = tmp.path().join("search");
-    let assert = nnlab()
-        .args(["mnist", "search", "--space"])
-        .arg(&space)
-        .args([
-            "--brief",
-            BRIEF,
-            "--eta",
-            "2",
-            "--seeds",
-            "2",
-            "--test-seeds",
-            "1",
-            "--workers",
-            "2",
-        ])
-        .args(SMALL)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    let args = [
+        "--brief",
+        BRIEF,
+        "--eta",
+        "2",
+        "--seeds",
+        "2",
+        "--test-seeds",
+        "1",
+        "--workers",
+        "2",
+    ];
+    let (mut cmd, out) = search(tmp.path(), "search", &args);
+    let assert = cmd.assert().success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("8 points enumerated, 8 within the brief"), "{stdout}");
     assert!(
@@ -182,17 +189,12 @@ fn a_search_halves_promotes_and_writes_a_model_and_recipe_that_train() {
 #[test]
 fn points_over_the_briefs_budget_are_never_trained() {
     let tmp = tempfile::tempdir().unwrap();
-    let space = write_space(tmp.path());
-    let out = tmp.path().join("search");
-    let assert = nnlab()
-        .args(["mnist", "search", "--space"])
-        .arg(&space)
-        .args(["--brief", "acc>=90,params<500,epochs<=1", "--seeds", "1"])
-        .args(SMALL)
-        .arg("--out")
-        .arg(&out)
-        .assert()
-        .success();
+    let (mut cmd, out) = search(
+        tmp.path(),
+        "search",
+        &["--brief", "acc>=90,params<500,epochs<=1", "--seeds", "1"],
+    );
+    let assert = cmd.assert().success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert!(stdout.contains("8 points enumerated, 2 within the brief"), "{stdout}");
     let record = search_json(&out);
@@ -203,16 +205,8 @@ fn points_over_the_briefs_budget_are_never_trained() {
         assert_eq!(out.join(t["run_dir"].as_str().unwrap()).exists(), !over);
     }
     // Too tight a budget: one line, exit 2, nothing trained.
-    let none = tmp.path().join("none");
-    let result = nnlab()
-        .args(["mnist", "search", "--space"])
-        .arg(&space)
-        .args(["--brief", "params<100"])
-        .args(SMALL)
-        .arg("--out")
-        .arg(&none)
-        .output()
-        .unwrap();
+    let (mut cmd, none) = search(tmp.path(), "none", &["--brief", "params<100"]);
+    let result = cmd.output().unwrap();
     let err = String::from_utf8(result.stderr).unwrap();
     assert_eq!((result.status.code(), err.lines().count()), (Some(2), 1), "{err}");
     assert!(err.contains("none of its 8 points is within the brief"), "{err}");
