@@ -167,7 +167,14 @@ fn options(args: &SearchArgs) -> Result<(SearchOptions, String, PathBuf)> {
         train_limit: args.train_limit,
         test_limit: args.test_limit,
         data_dir: data_dir
-            .or_else(|| std::env::var_os("MNIST_DIR").map(|d| PathBuf::from(d).canonicalize().unwrap_or_default())),
+            // --data-dir, else $MNIST_DIR, made absolute (a Ray worker runs elsewhere); neither given, each
+            // training falls back to data/mnist itself.
+            .or_else(|| {
+                std::env::var_os("MNIST_DIR").filter(|d| !d.is_empty()).map(|d| {
+                    let d = PathBuf::from(d);
+                    d.canonicalize().unwrap_or(d)
+                })
+            }),
         offline: args.data.offline,
     };
     let name = format!("search-{}", timestamp(unix_seconds() as u64));
