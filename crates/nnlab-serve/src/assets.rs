@@ -34,12 +34,17 @@ const ASSETS: [(&str, &str, &str); 5] = [
     ),
 ];
 
-/// A page: the layout with its title, body and script.
+/// A page: the layout with its title (`TITLE · nnlab`, or `nnlab` alone for the front page), body and script.
 fn page(title: &str, body: &str, script: Option<&str>) -> Html<String> {
+    let title = if title == "nnlab" {
+        title.to_string()
+    } else {
+        format!("{title} · nnlab")
+    };
     let script = script.map_or(String::new(), |s| format!(r#"<script src="/assets/{s}"></script>"#));
     Html(
         LAYOUT
-            .replace("{{title}}", title)
+            .replace("{{title}}", &title)
             .replace("{{body}}", body)
             .replace("{{script}}", &script),
     )

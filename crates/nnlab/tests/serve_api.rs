@@ -513,16 +513,21 @@ fn pages_and_assets_are_served_and_unknown_paths_are_404() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(tmp.path(), &[]);
     for (path, needle) in [
-        ("/", "Backprop playground"),
+        ("/", "<title>nnlab</title>"),
         ("/playground", "playground.js"),
-        ("/draw", "draw.js"),
+        ("/draw", "<title>Draw a digit · nnlab</title>"),
         ("/runs", "runs.js"),
         ("/assets/chart.js", "nnChart"),
         ("/assets/app.css", "--accent"),
     ] {
         let mut r = agent().get(format!("{}{path}", server.url)).call().unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
-        assert!(r.body_mut().read_to_string().unwrap().contains(needle), "{path}");
+        let text = r.body_mut().read_to_string().unwrap();
+        assert!(text.contains(needle), "{path}");
+        // Every page carries its icon inline, so no browser asks for a /favicon.ico that is not there.
+        if !path.starts_with("/assets") {
+            assert!(text.contains(r#"<link rel="icon" href="data:image/svg+xml,"#), "{path}");
+        }
     }
     for path in ["/nothing", "/assets/../Cargo.toml", "/assets/secret.js"] {
         assert_eq!(get(&format!("{}{path}", server.url)).0, 404, "{path}");
