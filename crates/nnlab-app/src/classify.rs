@@ -38,7 +38,7 @@ impl Classification {
 }
 
 /// An image prepared as MNIST's digits are (greyscale, ink bright, centred by mass in a 28×28 frame):
-/// 784 values in [0, 1]. `field` names the input in errors (a file's path, or `image`).
+/// 784 values in [0, 1]; the error is a sentence without the input's name (the caller names it).
 fn prepare(img: image::DynamicImage) -> Result<Vec<f32>, String> {
     let img = img.to_luma32f();
     let grey = Grey {

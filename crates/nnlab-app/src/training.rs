@@ -206,8 +206,14 @@ pub enum RunEnd {
     },
     /// A step's loss or gradient was not finite.
     Diverged {
-        /// Why, as metrics.json records it.
-        stopped: Stopped,
+        /// The epoch of the failed step, from 1.
+        epoch: usize,
+        /// The step, counted over the whole run.
+        step: usize,
+        /// The learning rate it would have used.
+        lr: f32,
+        /// What was not finite.
+        detail: String,
         /// The last finite checkpoint, if any epoch had finished.
         saved: Option<Saved>,
         /// The finished epochs.
@@ -325,16 +331,20 @@ pub fn execute<E: From<AppError>>(
         reason,
     } = finish
     {
+        let detail = reason.to_string();
         let stopped = Stopped::Diverged {
             epoch,
             step,
             lr,
-            detail: reason.to_string(),
+            detail: detail.clone(),
         };
         folder.write_metrics(&state.records, params, Some(&judge(&state.records)), Some(&stopped))?;
         progress.end("diverged")?;
         return Ok(RunEnd::Diverged {
-            stopped,
+            epoch,
+            step,
+            lr,
+            detail,
             saved,
             records: state.records,
         });

@@ -49,11 +49,7 @@ fn summary(name: &str, dir: &Path) -> Value {
 /// (`validation`: the number of held-out training images evaluated on instead of the test set, or null).
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     blocking(move || {
-        let runs: Vec<Value> = state
-            .run_names()
-            .iter()
-            .filter_map(|name| state.run_dir(name).ok().map(|dir| summary(name, &dir)))
-            .collect();
+        let runs: Vec<Value> = state.run_dirs().iter().map(|(name, dir)| summary(name, dir)).collect();
         Ok(Json(json!({ "runs": runs })))
     })
     .await

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use nnlab_app::search::{SearchRecord, Trial};
+use nnlab_app::search::SearchRecord;
 use serde_json::{Value, json};
 
 use super::state::AppState;
@@ -15,22 +15,12 @@ use super::{ApiError, blocking};
 /// Rows of a leaderboard the page shows.
 const SHOWN: usize = 12;
 
-/// The trials best first: furthest rung, then metric, then fewer parameters (as leaderboard.md).
+/// The best trained trials, in the leaderboard's order.
 fn leaderboard(record: &SearchRecord) -> Vec<Value> {
-    let mut trained: Vec<&Trial> = record.trials.iter().filter(|t| !t.rungs.is_empty()).collect();
-    trained.sort_by(|a, b| {
-        b.rungs
-            .len()
-            .cmp(&a.rungs.len())
-            .then(
-                b.metric()
-                    .unwrap_or(f64::MIN)
-                    .total_cmp(&a.metric().unwrap_or(f64::MIN)),
-            )
-            .then(a.params.cmp(&b.params))
-    });
-    trained
-        .iter()
+    record
+        .leaderboard()
+        .into_iter()
+        .filter(|t| !t.rungs.is_empty())
         .take(SHOWN)
         .map(|t| {
             json!({

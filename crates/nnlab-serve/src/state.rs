@@ -9,6 +9,8 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use nnlab_app::RunFolder;
+use nnlab_app::run_folder::CONFIG_FILE;
+use nnlab_app::search::record::SEARCH_FILE;
 use nnlab_mnist::training::Checkpoint;
 use nnlab_model::Network;
 
@@ -82,24 +84,16 @@ impl AppState {
         Ok(dir)
     }
 
-    /// Names of the run folders under `--runs` (folders with a config.json), sorted.
-    pub fn run_names(&self) -> Vec<String> {
-        RunFolder::list(&self.runs)
-            .iter()
-            .map(RunFolder::name)
-            .filter(|n| self.run_dir(n).is_ok())
-            .collect()
-    }
-
-    /// The search folders directly under `--runs` (folders holding a search.json), as (name, folder), sorted.
-    pub fn search_dirs(&self) -> Vec<(String, PathBuf)> {
+    /// The folders directly under `--runs` that hold `file`, as (name, folder), sorted by name; only the
+    /// names [`AppState::run_dir`] accepts.
+    fn folders_holding(&self, file: &str) -> Vec<(String, PathBuf)> {
         let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(&self.runs)
             .map(|entries| {
                 entries
                     .filter_map(|e| e.ok())
                     .filter_map(|e| e.file_name().to_str().map(str::to_string))
                     .filter_map(|n| self.run_dir(&n).ok().map(|d| (n, d)))
-                    .filter(|(_, d)| d.join(nnlab_app::search::record::SEARCH_FILE).is_file())
+                    .filter(|(_, d)| d.join(file).is_file())
                     .collect()
             })
             .unwrap_or_default();
@@ -107,12 +101,21 @@ impl AppState {
         found
     }
 
+    /// The run folders under `--runs` (folders with a config.json), as (name, folder), sorted.
+    pub fn run_dirs(&self) -> Vec<(String, PathBuf)> {
+        self.folders_holding(CONFIG_FILE)
+    }
+
+    /// The search folders under `--runs` (folders with a search.json), as (name, folder), sorted.
+    pub fn search_dirs(&self) -> Vec<(String, PathBuf)> {
+        self.folders_holding(SEARCH_FILE)
+    }
+
     /// Every checkpoint the draw page can use: each run's best and last, then `--checkpoint`. Blocking
     /// (it reads every run's metrics).
     pub fn checkpoints(&self) -> Vec<CheckpointEntry> {
         let mut out = Vec::new();
-        for name in self.run_names() {
-            let Ok(dir) = self.run_dir(&name) else { continue };
+        for (name, dir) in self.run_dirs() {
             let run = RunFolder::at(&dir).read().ok();
             for kind in RUN_CHECKPOINTS {
                 let path = dir.join(format!("{kind}.safetensors"));

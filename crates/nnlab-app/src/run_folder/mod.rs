@@ -153,21 +153,6 @@ impl RunFolder {
     pub fn read_json(&self, name: &str) -> Option<serde_json::Value> {
         serde_json::from_str(&std::fs::read_to_string(self.file(name)).ok()?).ok()
     }
-
-    /// Every run folder directly under `runs` (folders with a config.json), sorted by name.
-    pub fn list(runs: &Path) -> Vec<RunFolder> {
-        let mut found: Vec<RunFolder> = std::fs::read_dir(runs)
-            .map(|entries| {
-                entries
-                    .filter_map(|e| e.ok())
-                    .map(|e| RunFolder::at(e.path()))
-                    .filter(RunFolder::is_run)
-                    .collect()
-            })
-            .unwrap_or_default();
-        found.sort_by_key(RunFolder::name);
-        found
-    }
 }
 
 /// A run's title, as its curves and its report show it: "MNIST, model M, R recipe, seed S".
@@ -226,7 +211,7 @@ mod tests {
     }
 
     #[test]
-    fn a_written_run_reads_back_and_lists() {
+    fn a_written_run_reads_back_and_is_known_as_a_run() {
         let root = tempfile::tempdir().unwrap();
         let folder = RunFolder::create(root.path().join("b-run")).unwrap();
         let mut config = shipped_recipe("seed").unwrap();
@@ -250,8 +235,8 @@ mod tests {
             .unwrap()
             .write_start(&config, "")
             .unwrap();
-        let names: Vec<String> = RunFolder::list(root.path()).iter().map(RunFolder::name).collect();
-        assert_eq!(names, ["b-run", "c-run"]);
+        assert!(!RunFolder::at(root.path().join("a-not-a-run")).is_run());
+        assert!(RunFolder::at(root.path().join("c-run")).is_run());
         assert_eq!(RunFolder::at(root.path().join("c-run")).status(), RunStatus::Incomplete);
     }
 

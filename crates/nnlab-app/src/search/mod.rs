@@ -392,13 +392,18 @@ impl Search {
         self.record.save(dir)
     }
 
-    fn work(&self, dir: &Path, trial: usize, seed: u64, epochs: usize) -> Work {
+    /// The run folder of a trial's seed: `runs/ID` for seed 1, `runs/ID-seedS` for the others.
+    fn run_dir(&self, dir: &Path, trial: usize, seed: u64) -> PathBuf {
         let id = &self.record.trials[trial].id;
-        let run_dir = dir.join(if seed == 1 {
+        dir.join(if seed == 1 {
             format!("runs/{id}")
         } else {
             format!("runs/{id}-seed{seed}")
-        });
+        })
+    }
+
+    fn work(&self, dir: &Path, trial: usize, seed: u64, epochs: usize) -> Work {
+        let run_dir = self.run_dir(dir, trial, seed);
         let done = RunFolder::at(&run_dir).read().map_or(0, |r| r.records.len());
         Work {
             trial,
@@ -508,6 +513,8 @@ impl Search {
                     jobs[i].log.display()
                 ));
             }
+            // Saved after every training so a reader (the web app) sees it live; a failed write here surfaces
+            // at the rung's end, where the record is saved again and its error returned.
             let _ = record.save(dir);
             observe(SearchEvent::Job {
                 trial: &record.trials[w.trial],
@@ -526,8 +533,7 @@ impl Search {
             return;
         }
         let read = |seed: u64| {
-            let w = self.work(dir, trial, seed, epochs);
-            RunFolder::at(&w.run_dir)
+            RunFolder::at(self.run_dir(dir, trial, seed))
                 .read()
                 .ok()
                 .filter(|r| r.records.len() >= epochs)
@@ -571,18 +577,20 @@ impl Search {
     }
 
     /// Keeps the best 1/η of `active` (ties to fewer parameters); the rest are pruned.
-    fn promote(&mut self, active: Vec<usize>) -> Vec<usize> {
-        let mut ranked: Vec<(usize, f64, usize)> = active
-            .iter()
-            .map(|&t| {
-                (
-                    t,
-                    self.record.trials[t].metric().unwrap_or(f64::NEG_INFINITY),
-                    self.record.trials[t].params,
-                )
+    /// `trials` best first by their furthest rung's metric, ties to fewer parameters: (trial, metric, params).
+    fn ranked(&self, trials: impl Iterator<Item = usize>) -> Vec<(usize, f64, usize)> {
+        let mut ranked: Vec<(usize, f64, usize)> = trials
+            .map(|t| {
+                let trial = &self.record.trials[t];
+                (t, trial.metric().unwrap_or(f64::NEG_INFINITY), trial.params)
             })
             .collect();
         plan::rank(&mut ranked);
+        ranked
+    }
+
+    fn promote(&mut self, active: Vec<usize>) -> Vec<usize> {
+        let ranked = self.ranked(active.into_iter());
         let keep = plan::promoted(ranked.len(), self.options.eta);
         for &(t, ..) in &ranked[keep..] {
             self.record.trials[t].status = TrialStatus::Pruned;
@@ -593,17 +601,8 @@ impl Search {
     }
 
     fn choose_best(&mut self, dir: &Path) -> Result<()> {
-        let mut done: Vec<(usize, f64, usize)> = (0..self.record.trials.len())
-            .filter(|&t| self.record.trials[t].status == TrialStatus::Done)
-            .map(|t| {
-                (
-                    t,
-                    self.record.trials[t].metric().unwrap_or(f64::NEG_INFINITY),
-                    self.record.trials[t].params,
-                )
-            })
-            .collect();
-        plan::rank(&mut done);
+        let done =
+            self.ranked((0..self.record.trials.len()).filter(|&t| self.record.trials[t].status == TrialStatus::Done));
         let Some(&(best, metric, params)) = done.first() else {
             return Err(AppError::invalid(format!(
                 "every trial failed; their logs are in {}",

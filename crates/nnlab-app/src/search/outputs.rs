@@ -57,19 +57,9 @@ pub fn write_best(search: &Search, dir: &Path, trial: &Trial, metric: f64, param
     })
 }
 
-/// Every trial, best first: trained ones by their furthest rung (later rungs first), then by metric (ties to
-/// fewer parameters); then the untrained.
+/// `leaderboard.md`: every trial in [`SearchRecord::leaderboard`]'s order.
 pub fn write_leaderboard(dir: &Path, record: &SearchRecord) -> Result<()> {
-    let mut order: Vec<&Trial> = record.trials.iter().collect();
-    order.sort_by(|a, b| {
-        let key = |t: &Trial| (t.rungs.len(), t.metric().unwrap_or(f64::NEG_INFINITY));
-        let (ra, ma) = key(a);
-        let (rb, mb) = key(b);
-        rb.cmp(&ra)
-            .then(mb.total_cmp(&ma))
-            .then(a.params.cmp(&b.params))
-            .then(a.id.cmp(&b.id))
-    });
+    let order = record.leaderboard();
     let mut md = format!(
         "# Search of `{}` under the brief `{}` (base recipe `{}`)\n\n{} points enumerated, {} within the brief, {} trained; rungs at {} epochs (η = {}); {} seed(s) at the last rung; state: {}.\n\n",
         record.space,

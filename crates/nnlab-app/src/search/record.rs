@@ -186,6 +186,22 @@ pub struct SearchRecord {
 pub const SEARCH_FILE: &str = "search.json";
 
 impl SearchRecord {
+    /// Every trial, best first: trained ones by their furthest rung (later rungs first), then by metric (ties
+    /// to fewer parameters, then to the lower id); then the untrained. `leaderboard.md` and the web app's
+    /// Searches panel show this order.
+    pub fn leaderboard(&self) -> Vec<&Trial> {
+        let mut order: Vec<&Trial> = self.trials.iter().collect();
+        order.sort_by(|a, b| {
+            let key = |t: &Trial| (t.rungs.len(), t.metric().unwrap_or(f64::NEG_INFINITY));
+            let ((ra, ma), (rb, mb)) = (key(a), key(b));
+            rb.cmp(&ra)
+                .then(mb.total_cmp(&ma))
+                .then(a.params.cmp(&b.params))
+                .then(a.id.cmp(&b.id))
+        });
+        order
+    }
+
     /// Writes `search.json` into `dir` (atomically).
     pub fn save(&self, dir: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(self).expect("a search record serialises");

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use nnlab_app::run_folder::{Stopped, title};
+use nnlab_app::run_folder::title;
 use nnlab_app::threads::init_threads;
 use nnlab_app::training::{Event, RunEnd, Saved, TrainPlan, TrainRequest, execute};
 use nnlab_app::{BriefResult, RecipeOverrides, RunFolder};
@@ -127,20 +127,14 @@ pub fn run(args: TrainArgs) -> Result<ExitCode> {
             Ok(ExitCode::from(130))
         }
         RunEnd::Diverged {
-            stopped,
+            epoch,
+            step,
+            lr,
+            detail,
             saved,
             records,
         } => {
             save_curves(&folder, &records, &config)?;
-            let Stopped::Diverged {
-                epoch,
-                step,
-                lr,
-                detail,
-            } = stopped
-            else {
-                unreachable!("a divergence is recorded as one")
-            };
             let kept = match &saved {
                 Some((file, e)) => format!("{} keeps epoch {e}, the last finite state", file.display()),
                 None => "no checkpoint was written (no epoch had finished)".to_string(),
