@@ -191,6 +191,16 @@ impl Brief {
             .collect()
     }
 
+    /// The verdict of every clause but accuracy (parameters, epochs, BatchNorm, Dropout, GAP) on a model
+    /// and an epoch count, held or not: what the designer shows with ✓/✗ as the model is typed.
+    pub fn structure(&self, spec: &ModelSpec, epochs: usize) -> Vec<Verdict> {
+        self.clauses
+            .iter()
+            .filter(|c| !matches!(c, Clause::Accuracy(..)))
+            .map(|c| self.verdict(c, &[], spec, epochs))
+            .collect()
+    }
+
     /// The most epochs the brief allows (`epochs<=15` → 15, `epochs<20` → 19), if it bounds them.
     pub fn max_epochs(&self) -> Option<usize> {
         self.clauses.iter().find_map(|c| match *c {

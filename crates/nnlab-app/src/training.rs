@@ -21,6 +21,8 @@ use crate::{AppError, Result};
 pub struct TrainRequest {
     /// `--model NAME|FILE` (default: the recipe's model, else the seed model).
     pub model: Option<String>,
+    /// A model file's text itself, named `design` (the web designer's model); overrides `model`.
+    pub model_text: Option<String>,
     /// `--recipe NAME|FILE` (default: seed).
     pub recipe: Option<String>,
     /// Values over the recipe.
@@ -113,7 +115,10 @@ impl TrainRequest {
     /// The model: a resumed checkpoint's own (a differing `--model` refused), else `--model`, else the
     /// recipe's, else the seed model.
     fn model_spec(&self, resume: Option<&Checkpoint>) -> Result<ModelSpec> {
-        let given = self.model.as_deref().map(resolve_model).transpose()?;
+        let given = match &self.model_text {
+            Some(text) => Some(design_model(text)?),
+            None => self.model.as_deref().map(resolve_model).transpose()?,
+        };
         match (resume, given) {
             (Some(ck), given) => {
                 let own = ck.model.spec().clone();
@@ -144,6 +149,13 @@ fn load_resume(path: &Path) -> Result<(PathBuf, Checkpoint)> {
         )));
     }
     Ok((path.to_path_buf(), Checkpoint::load(path, None)?))
+}
+
+/// The designer's model text, parsed and checked for MNIST (errors name the line, as for a file).
+pub fn design_model(text: &str) -> Result<ModelSpec> {
+    let spec = ModelSpec::parse("design", "model", text).map_err(|e| AppError::invalid(e.to_string()))?;
+    nnlab_mnist::check_for_mnist(&spec).map_err(|e| AppError::invalid(format!("model: {e}")))?;
+    Ok(spec)
 }
 
 /// What a front end sees of a run as it goes, after the folder has been written for it.

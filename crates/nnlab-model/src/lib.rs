@@ -3,6 +3,7 @@
 //! and written back out as a PyTorch module. Knows nothing of any dataset.
 
 pub mod error;
+pub mod frozen;
 pub mod modules;
 pub mod network;
 pub mod pytorch;
@@ -12,6 +13,7 @@ pub mod summary;
 pub mod syntax;
 
 pub use error::ModelError;
+pub use frozen::frozen;
 pub use network::Network;
 pub use shipped::{resolve, shipped};
 pub use spec::{Layer, ModelSpec, Shape};

@@ -156,6 +156,41 @@ impl Network {
         }
     }
 
+    /// `forward`, also returning each engine layer's output with its statement's name (a statement's
+    /// last layer gives the statement's output) — what `inspect` draws as feature maps.
+    pub fn forward_traced(&mut self, x: Tensor, mode: Mode) -> (Tensor, Vec<(String, Tensor)>) {
+        let mut x = x;
+        let mut trace = Vec::with_capacity(self.units.len());
+        for u in &mut self.units {
+            let pass = Pass {
+                mode,
+                seed: dropout_seed(0, u.dropout),
+            };
+            x = u.layer.forward(x, pass);
+            trace.push((u.label.clone(), x.clone()));
+        }
+        self.out_shape = Some(x.shape);
+        (flatten(x), trace)
+    }
+
+    /// Backpropagates ∂score/∂logits after a training-mode forward down to the input: returns ∂/∂input
+    /// and the gradient at each engine layer's output (in the order of [`Network::forward_traced`]'s trace),
+    /// for saliency maps and Grad-CAM. Parameter gradients accumulate as in [`Network::backward`].
+    pub fn backward_to_input(&mut self, dlogits: Tensor) -> (Tensor, Vec<Tensor>) {
+        let shape = self.out_shape.expect("backward before forward");
+        let mut d = Tensor::from_vec(shape, take_data(dlogits));
+        let mut grads = Vec::with_capacity(self.units.len());
+        for u in self.units.iter_mut().rev() {
+            grads.push(d.clone());
+            d = u
+                .layer
+                .backward(d, true)
+                .expect("a layer asked for its input gradient gives it");
+        }
+        grads.reverse();
+        (d, grads)
+    }
+
     /// Every trainable tensor with its PyTorch state_dict key, in file order, read-only.
     pub fn named_params(&self) -> Vec<(String, &Param)> {
         self.units

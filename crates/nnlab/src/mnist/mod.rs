@@ -10,6 +10,8 @@ mod eval;
 mod export_pytorch;
 mod grids;
 mod info;
+mod inspect;
+mod inspect_figures;
 mod interrupt;
 mod lr_find;
 mod model_args;
@@ -40,6 +42,8 @@ pub enum MnistCommand {
     Eval(eval::EvalArgs),
     /// Predicts the digit in your own images (files, directories or glob patterns).
     Predict(predict::PredictArgs),
+    /// What a trained network sees in one image: feature maps, first-layer filters, saliency, Grad-CAM.
+    Inspect(Box<inspect::InspectArgs>),
     /// The learning-rate range test: loss against an exponentially growing rate, and a suggested rate.
     LrFind(lr_find::LrFindArgs),
     /// A README-ready Markdown report of one run, with its figures (brief, model, log, curves, errors).
@@ -64,6 +68,7 @@ pub fn run(cmd: MnistCommand) -> anyhow::Result<ExitCode> {
         MnistCommand::Bench(a) => bench::run(a),
         MnistCommand::Eval(a) => eval::run(a),
         MnistCommand::Predict(a) => predict::run(a),
+        MnistCommand::Inspect(a) => inspect::run(*a),
         MnistCommand::ExportPytorch(a) => export_pytorch::run(a),
         MnistCommand::Compare(a) => compare::run(a),
         MnistCommand::Report(a) => report::run(a),

@@ -34,30 +34,11 @@ pub fn grouped(n: usize) -> String {
 /// Prints the table (or JSON).
 pub fn run(args: SummaryArgs) -> Result<()> {
     let spec = args.model.load_or_seed()?;
-    let rows = summarize(&spec);
-    let params: usize = rows.iter().map(|r| r.params).sum();
-    let macs: usize = rows.iter().map(|r| r.macs).sum();
-    let mut net = Network::new(&spec, 0);
     if args.json {
-        let layers: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "name": r.name, "module": r.module, "output": r.output, "params": r.params,
-                    "rf": r.rf, "jump": r.jump, "macs": r.macs,
-                })
-            })
-            .collect();
-        println!(
-            "{}",
-            serde_json::json!({
-                "model": spec.name, "input": spec.input, "params": params, "macs": macs,
-                "execution": net.execution_plan(), "layers": layers,
-            })
-        );
+        println!("{}", nnlab_app::model_summary::summary_json(&spec));
         return Ok(());
     }
-    print!("{}", table(&spec, &mut net));
+    print!("{}", table(&spec, &mut Network::new(&spec, 0)));
     Ok(())
 }
 

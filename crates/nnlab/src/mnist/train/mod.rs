@@ -66,6 +66,7 @@ fn report(result: &BriefResult, name: Option<&str>) {
 pub fn run(args: TrainArgs) -> Result<ExitCode> {
     let request = TrainRequest {
         model: args.model.model.clone(),
+        model_text: None,
         recipe: args.recipe.clone(),
         overrides: args.overrides.clone(),
         brief: args.brief.clone(),
