@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The screenshots of nnlab serve in docs/web.md and the README: runs the browser test (crates/nnlab/tests/serve_browser.rs)
-# against existing runs and saves each page it checks as docs/img/serve-{draw,playground,runs}.png.
+# The screenshots of nnlab serve in docs/web.md and the README: runs the browser tests (crates/nnlab/tests/serve_browser.rs)
+# against existing runs (the first run there stands in for the tests' small run) and saves each page they check as
+# docs/img/serve-{draw,playground,runs,design}.png and docs/img/serve-phone-*.png (390 × 844).
 #
 # Usage: bench/screenshots.sh [--runs DIR]   (default runs/, e.g. from bench/train.sh)
 set -euo pipefail

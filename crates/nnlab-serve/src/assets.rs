@@ -10,7 +10,7 @@ use super::ApiError;
 const LAYOUT: &str = include_str!("../web/layout.html");
 
 /// (file name, content type, content) of every asset.
-const ASSETS: [(&str, &str, &str); 5] = [
+const ASSETS: [(&str, &str, &str); 7] = [
     ("app.css", "text/css; charset=utf-8", include_str!("../web/app.css")),
     (
         "chart.js",
@@ -28,20 +28,33 @@ const ASSETS: [(&str, &str, &str); 5] = [
         include_str!("../web/draw.js"),
     ),
     (
+        "design.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/design.js"),
+    ),
+    (
+        "inspect.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/inspect.js"),
+    ),
+    (
         "runs.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/runs.js"),
     ),
 ];
 
-/// A page: the layout with its title (`TITLE · nnlab`, or `nnlab` alone for the front page), body and script.
-fn page(title: &str, body: &str, script: Option<&str>) -> Html<String> {
+/// A page: the layout with its title (`TITLE · nnlab`, or `nnlab` alone for the front page), body and scripts.
+fn page(title: &str, body: &str, scripts: &[&str]) -> Html<String> {
     let title = if title == "nnlab" {
         title.to_string()
     } else {
         format!("{title} · nnlab")
     };
-    let script = script.map_or(String::new(), |s| format!(r#"<script src="/assets/{s}"></script>"#));
+    let script: String = scripts
+        .iter()
+        .map(|s| format!(r#"<script src="/assets/{s}"></script>"#))
+        .collect();
     Html(
         LAYOUT
             .replace("{{title}}", &title)
@@ -52,7 +65,7 @@ fn page(title: &str, body: &str, script: Option<&str>) -> Html<String> {
 
 /// `/`: what the app has, with links.
 pub async fn index() -> Html<String> {
-    page("nnlab", include_str!("../web/index.html"), None)
+    page("nnlab", include_str!("../web/index.html"), &[])
 }
 
 /// `/playground`: the 2-2-2 network, live.
@@ -60,18 +73,27 @@ pub async fn playground() -> Html<String> {
     page(
         "Backprop playground",
         include_str!("../web/playground.html"),
-        Some("playground.js"),
+        &["playground.js"],
     )
 }
 
 /// `/draw`: draw a digit, see the model's answer.
 pub async fn draw() -> Html<String> {
-    page("Draw a digit", include_str!("../web/draw.html"), Some("draw.js"))
+    page(
+        "Draw a digit",
+        include_str!("../web/draw.html"),
+        &["inspect.js", "draw.js"],
+    )
 }
 
 /// `/runs`: the training runs and their curves.
 pub async fn runs() -> Html<String> {
-    page("Training runs", include_str!("../web/runs.html"), Some("runs.js"))
+    page("Training runs", include_str!("../web/runs.html"), &["runs.js"])
+}
+
+/// `/design`: the model designer.
+pub async fn design() -> Html<String> {
+    page("Model designer", include_str!("../web/design.html"), &["design.js"])
 }
 
 /// `/assets/{file}`.

@@ -7,10 +7,13 @@
 mod api_error;
 mod assets;
 mod backprop_api;
+mod design_api;
+mod inspect_api;
 mod predict_api;
 mod runs_api;
 mod searches_api;
 mod state;
+mod train_api;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -37,6 +40,10 @@ pub struct ServeOptions {
     pub runs: PathBuf,
     /// A checkpoint for the draw page and /api/predict, besides those of the runs.
     pub checkpoint: Option<PathBuf>,
+    /// Allow `POST /api/runs` to train even when not bound to loopback.
+    pub allow_train: bool,
+    /// Where trainings started from the designer read MNIST.
+    pub data_dir: PathBuf,
 }
 
 /// Runs blocking work (file reads, checkpoint loads, tables, inference) on tokio's blocking pool, so the
@@ -60,6 +67,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/playground", get(assets::playground))
         .route("/draw", get(assets::draw))
         .route("/runs", get(assets::runs))
+        .route("/design", get(assets::design))
         .route("/assets/{file}", get(assets::asset))
         .route("/api/backprop", get(backprop_api::table))
         .route("/api/backprop/sweep", get(backprop_api::sweep))
@@ -67,8 +75,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/backprop.xlsx", get(backprop_api::xlsx))
         .route("/api/checkpoints", get(predict_api::checkpoints))
         .route("/api/predict", post(predict_api::predict))
-        .route("/api/runs", get(runs_api::list))
+        .route("/api/inspect", post(inspect_api::inspect))
+        .route("/api/summary", post(design_api::summary))
+        .route("/api/models", get(design_api::models))
+        .route("/api/runs", get(runs_api::list).post(train_api::start))
         .route("/api/runs/{name}", get(runs_api::detail))
+        .route("/api/runs/{name}/stop", post(train_api::stop))
         .route("/api/searches", get(searches_api::list))
         .fallback(api_error::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -95,7 +107,10 @@ pub fn run(args: ServeOptions) -> Result<()> {
     {
         bail!("--checkpoint {}: no such file", c.display());
     }
-    let state = Arc::new(AppState::new(&args.runs, args.checkpoint.as_deref())?);
+    let allow_train = args.allow_train || args.addr.ip().is_loopback();
+    let state = Arc::new(
+        AppState::new(&args.runs, args.checkpoint.as_deref())?.with_training(allow_train, args.data_dir.clone()),
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -33,7 +33,7 @@ pub struct PredictQuery {
 }
 
 /// The 28×28 input, in [0, 1] with 1 = ink, from a JSON body `{"pixels": [784 numbers]}`.
-fn pixels_from_json(body: &[u8]) -> Result<Vec<f32>, ApiError> {
+pub(crate) fn pixels_from_json(body: &[u8]) -> Result<Vec<f32>, ApiError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| ApiError::bad("body", format!("not valid JSON: {e}")))?;
     let pixels = value
@@ -56,6 +56,15 @@ fn pixels_from_json(body: &[u8]) -> Result<Vec<f32>, ApiError> {
     })
 }
 
+/// Whether a body is JSON pixels (by its content type or its first byte) rather than an image.
+pub(crate) fn is_json(headers: &HeaderMap, body: &[u8]) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"))
+        || body.first() == Some(&b'{')
+}
+
 /// `POST /api/predict`: `{"digit": d, "probabilities": [10], "checkpoint": id, "input": [784]}`, where
 /// `input` is the 28×28 image the model saw (in [0, 1], 1 = ink). Uploaded images are prepared exactly
 /// as `nnlab mnist predict` prepares a file (the application's `classify`).
@@ -71,11 +80,7 @@ pub async fn predict(
             "empty: send a PNG, JPEG, BMP, GIF or WebP image, or JSON {\"pixels\": [784 numbers]}",
         ));
     }
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("application/json"))
-        || body.first() == Some(&b'{');
+    let is_json = is_json(&headers, &body);
     let (id, answer) = blocking(move || -> Result<(String, Classification), ApiError> {
         let (id, path) = state.resolve_checkpoint(query.checkpoint.as_deref())?;
         let model = state.model(&path)?;

@@ -23,6 +23,16 @@ fn summary(name: &str, dir: &Path) -> Value {
         .as_ref()
         .and_then(|m| m["epochs"].as_array().cloned())
         .unwrap_or_default();
+    let metrics_error = match (&metrics, folder.file(METRICS_FILE).is_file()) {
+        (None, true) => Some(format!("{METRICS_FILE} cannot be read (damaged or half-written?)")),
+        _ => None,
+    };
+    let modified = [METRICS_FILE, CONFIG_FILE, PROGRESS_FILE]
+        .iter()
+        .filter_map(|f| std::fs::metadata(folder.file(f)).and_then(|m| m.modified()).ok())
+        .max()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
     let test = |e: &Value| e["test_accuracy"].as_f64();
     let best = epochs.iter().filter_map(test).reduce(f64::max);
     let last = epochs.last();
@@ -41,16 +51,29 @@ fn summary(name: &str, dir: &Path) -> Value {
         "has_checkpoint": folder.best_checkpoint().is_file(),
         // A run tuned on a validation split evaluates on held-out training images, not the test set.
         "validation": config["validation"],
+        "metrics_error": metrics_error,
+        "modified": modified,
     })
 }
 
 /// `GET /api/runs`: `{"runs": [{name, model, recipe, params, epochs, epochs_done, best_test_accuracy,
-/// final_test_accuracy, final_train_accuracy, brief_met, status, has_checkpoint, validation}]}`
-/// (`validation`: the number of held-out training images evaluated on instead of the test set, or null).
+/// final_test_accuracy, final_train_accuracy, brief_met, status, has_checkpoint, validation,
+/// metrics_error, modified}], "skipped": [{name, reason}], "training": name|null}` (`validation`: the number
+/// of held-out training images evaluated on instead of the test set, or null; `metrics_error`: why a
+/// metrics.json present cannot be read; `modified`: the newest of its files' times, Unix seconds;
+/// `skipped`: links to run folders outside the runs folder, not shown; `training`: the run this server is
+/// training, if any).
 pub async fn list(State(state): State<Arc<AppState>>) -> Result<Json<Value>, ApiError> {
     blocking(move || {
         let runs: Vec<Value> = state.run_dirs().iter().map(|(name, dir)| summary(name, dir)).collect();
-        Ok(Json(json!({ "runs": runs })))
+        let skipped: Vec<Value> = state
+            .skipped_links()
+            .into_iter()
+            .map(|(name, reason)| json!({ "name": name, "reason": reason }))
+            .collect();
+        Ok(Json(
+            json!({ "runs": runs, "skipped": skipped, "training": state.training_name() }),
+        ))
     })
     .await
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -39,11 +40,23 @@ struct Loaded {
     model: Arc<Mutex<Network>>,
 }
 
+/// The one training started over HTTP: its run's name and its stop flag.
+#[derive(Debug, Clone)]
+pub struct Training {
+    /// The run folder's name under `--runs`.
+    pub name: String,
+    /// Set to stop it after the current step.
+    pub stop: Arc<AtomicBool>,
+}
+
 /// Shared by every request.
 pub struct AppState {
     runs: PathBuf,
     checkpoint: Option<PathBuf>,
     models: Mutex<HashMap<PathBuf, Loaded>>,
+    allow_train: bool,
+    data_dir: PathBuf,
+    training: Mutex<Option<Training>>,
 }
 
 impl AppState {
@@ -62,7 +75,57 @@ impl AppState {
             runs,
             checkpoint,
             models: Mutex::new(HashMap::new()),
+            allow_train: false,
+            data_dir: PathBuf::from("data/mnist"),
+            training: Mutex::new(None),
         })
+    }
+
+    /// Allows (or not) training over HTTP, reading MNIST from `data_dir`.
+    pub fn with_training(mut self, allow: bool, data_dir: PathBuf) -> Self {
+        self.allow_train = allow;
+        self.data_dir = data_dir;
+        self
+    }
+
+    /// Whether `POST /api/runs` may train.
+    pub fn allow_train(&self) -> bool {
+        self.allow_train
+    }
+
+    /// Where a training started over HTTP reads MNIST.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The runs folder (resolved).
+    pub fn runs_root(&self) -> &Path {
+        &self.runs
+    }
+
+    /// The training under way, if any.
+    pub fn training(&self) -> Option<Training> {
+        self.training.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The name of the training under way, if any.
+    pub fn training_name(&self) -> Option<String> {
+        self.training().map(|t| t.name)
+    }
+
+    /// Takes the training slot; false when another training holds it.
+    pub fn begin_training(&self, t: Training) -> bool {
+        let mut slot = self.training.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return false;
+        }
+        *slot = Some(t);
+        true
+    }
+
+    /// Frees the training slot.
+    pub fn end_training(&self) {
+        *self.training.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// The folder of run `name`: only a folder directly under `--runs`, after following links; anything
@@ -99,6 +162,34 @@ impl AppState {
             .unwrap_or_default();
         found.sort();
         found
+    }
+
+    /// Links directly under `--runs` to run folders elsewhere, which the server does not follow (nothing
+    /// outside `--runs` is served): (name, why), sorted, so the runs page can say so instead of hiding them.
+    pub fn skipped_links(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = std::fs::read_dir(&self.runs)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+                    .filter_map(|e| {
+                        let name = e.file_name().to_str()?.to_string();
+                        let target = e.path().canonicalize().ok()?;
+                        let inside = target.parent() == Some(self.runs.as_path());
+                        (!inside && target.join(CONFIG_FILE).is_file()).then(|| {
+                            let why = format!(
+                                "a link to {}, outside the runs folder: the server shows only folders inside it (start it with --runs {} to see that run)",
+                                target.display(),
+                                target.parent().map_or_else(|| target.display().to_string(), |p| p.display().to_string())
+                            );
+                            (name, why)
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
     }
 
     /// The run folders under `--runs` (folders with a config.json), as (name, folder), sorted.

@@ -1,15 +1,18 @@
 // nnlab's small line-chart: SVG, no dependencies. nnChart.line(element, {series, xLabel, yLabel, title}).
 // series: [{name, points: [[x, y], ...], color?}]. Axes get "nice" ticks; a legend lists the series
-// (top right, or bottom right with legendAt: "bottom").
+// (top right, or bottom right with legendAt: "bottom"). integerX: whole-number x ticks (epochs);
+// yFormat: how y ticks read (e.g. as %). Long series are thinned to at most 2,000 drawn points, and no
+// spread of a whole series into one call (50,000 points would overflow the call stack).
 (function () {
   const PALETTE = ["#2856c8", "#d1495b", "#1a8f4c", "#e09f3e", "#7b4bb7", "#00798c", "#8c564b", "#555"];
   const NS = "http://www.w3.org/2000/svg";
 
-  function niceTicks(lo, hi, count) {
+  function niceTicks(lo, hi, count, integer) {
     if (!(hi > lo)) { hi = lo + 1; }
-    const raw = (hi - lo) / count;
+    const raw = integer ? Math.max(1, (hi - lo) / count) : (hi - lo) / count;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = [1, 2, 2.5, 5, 10].map(m => m * mag).find(s => s >= raw) || raw;
+    const steps = integer ? [1, 2, 5, 10] : [1, 2, 2.5, 5, 10];
+    const step = steps.map(m => m * mag).find(s => s >= raw) || raw;
     const ticks = [];
     for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) {
       ticks.push(Math.abs(t) < step * 1e-9 ? 0 : t);
@@ -24,6 +27,21 @@
     return String(Number(v.toPrecision(4)));
   }
 
+  function extent(values) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    return [lo, hi];
+  }
+
+  // At most `most` points: every k-th, and always the last.
+  function thin(points, most) {
+    if (points.length <= most) return points;
+    const k = Math.ceil(points.length / most), out = [];
+    for (let i = 0; i < points.length; i += k) out.push(points[i]);
+    if (out[out.length - 1] !== points[points.length - 1]) out.push(points[points.length - 1]);
+    return out;
+  }
+
   function el(name, attrs, text) {
     const e = document.createElementNS(NS, name);
     for (const k in attrs) e.setAttribute(k, attrs[k]);
@@ -32,7 +50,8 @@
   }
 
   function line(target, opts) {
-    const W = opts.width || 640, H = opts.height || 320;
+    // Drawn at the container's own width (300–900 px), so text keeps its size on a phone.
+    const W = opts.width || Math.max(300, Math.min(900, target.clientWidth || 640)), H = opts.height || 320;
     const m = { left: 64, right: 16, top: opts.title ? 30 : 12, bottom: 42 };
     const series = (opts.series || []).filter(s => s.points && s.points.length);
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img" });
@@ -44,10 +63,11 @@
       target.replaceChildren(svg);
       return;
     }
-    let x0 = Math.min(...xs), x1 = Math.max(...xs);
+    let [x0, x1] = extent(xs);
     if (x1 === x0) { x1 = x0 + 1; }
-    let y0 = opts.yMin !== undefined ? opts.yMin : Math.min(...ys);
-    let y1 = opts.yMax !== undefined ? opts.yMax : Math.max(...ys);
+    const [ylo, yhi] = extent(ys);
+    let y0 = opts.yMin !== undefined ? opts.yMin : ylo;
+    let y1 = opts.yMax !== undefined ? opts.yMax : yhi;
     if (y1 === y0) { y1 = y0 + (Math.abs(y0) || 1) * 0.1; y0 -= (Math.abs(y0) || 1) * 0.1; }
     const pad = (y1 - y0) * 0.05;
     if (opts.yMin === undefined) y0 -= pad;
@@ -59,9 +79,9 @@
     for (const t of niceTicks(y0, y1, 5)) {
       if (t < y0 || t > y1) continue;
       grid.appendChild(el("line", { x1: m.left, x2: W - m.right, y1: py(t), y2: py(t) }));
-      labels.appendChild(el("text", { x: m.left - 6, y: py(t) + 4, "text-anchor": "end" }, fmt(t)));
+      labels.appendChild(el("text", { x: m.left - 6, y: py(t) + 4, "text-anchor": "end" }, (opts.yFormat || fmt)(t)));
     }
-    for (const t of niceTicks(x0, x1, 6)) {
+    for (const t of niceTicks(x0, x1, 6, opts.integerX)) {
       if (t < x0 || t > x1) continue;
       grid.appendChild(el("line", { x1: px(t), x2: px(t), y1: m.top, y2: H - m.bottom }));
       labels.appendChild(el("text", { x: px(t), y: H - m.bottom + 16, "text-anchor": "middle" }, fmt(t)));
@@ -73,7 +93,7 @@
     if (opts.yLabel) svg.appendChild(el("text", { x: 14, y: (m.top + H - m.bottom) / 2, "text-anchor": "middle", "font-size": 12, transform: `rotate(-90 14 ${(m.top + H - m.bottom) / 2})` }, opts.yLabel));
     series.forEach((s, k) => {
       const color = s.color || PALETTE[k % PALETTE.length];
-      const d = s.points.filter(p => Number.isFinite(p[1])).map((p, i) => `${i ? "L" : "M"}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join("");
+      const d = thin(s.points.filter(p => Number.isFinite(p[1])), 2000).map((p, i) => `${i ? "L" : "M"}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join("");
       svg.appendChild(el("path", { d, fill: "none", stroke: color, "stroke-width": 2 }));
       if (s.points.length <= 40) {
         for (const p of s.points) svg.appendChild(el("circle", { cx: px(p[0]), cy: py(p[1]), r: 2.5, fill: color }));

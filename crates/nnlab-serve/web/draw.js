@@ -1,20 +1,29 @@
 // Draw a digit: strokes on a canvas (pointer events: mouse, pen and touch alike), sent as PNG to
-// POST /api/predict while drawing; the answer, the ten probabilities and the 28×28 input come back.
+// POST /api/predict while drawing; the answer, the ten probabilities and the 28×28 input come back, and
+// the input goes on to the "Inside the network" panel (inspect.js). An uploaded image is drawn on the pad
+// and read the same way. A blank pad is never sent.
 (function () {
   const $ = id => document.getElementById(id);
   const pad = $("pad");
   const ctx = pad.getContext("2d");
-  let drawing = false, last = null, inFlight = false, again = false, requests = 0;
+  let drawing = false, last = null, inFlight = false, again = false, requests = 0, inked = false;
+
+  function clearAnswer(message) {
+    $("digit").textContent = "–";
+    $("digit").dataset.digit = "";
+    $("confidence").textContent = message;
+    $("bars").replaceChildren();
+    window.lastInput = null;
+    window.lastAnswer = null;
+    if (window.inspectPanel) window.inspectPanel.clear();
+  }
 
   function clear() {
     ctx.fillStyle = "#000";
     ctx.fillRect(0, 0, pad.width, pad.height);
-    $("digit").textContent = "–";
-    $("digit").dataset.digit = "";
-    $("confidence").textContent = "draw something";
-    $("bars").replaceChildren();
-    $("seen").getContext("2d").clearRect(0, 0, 28, 28);
-    window.lastInput = null;
+    inked = false;
+    clearAnswer("draw something");
+    $("error").textContent = "";
   }
 
   function point(e) {
@@ -22,7 +31,17 @@
     return [(e.clientX - r.left) * pad.width / r.width, (e.clientY - r.top) * pad.height / r.height];
   }
 
+  function dot(at) {
+    ctx.fillStyle = "#fff";
+    ctx.beginPath();
+    ctx.arc(at[0], at[1], 10, 0, 2 * Math.PI);
+    ctx.fill();
+    last = at;
+    inked = true;
+  }
+
   function stroke(to) {
+    if (!last) return dot(to);
     ctx.strokeStyle = "#fff";
     ctx.lineWidth = 20;
     ctx.lineCap = "round";
@@ -32,6 +51,7 @@
     ctx.lineTo(...to);
     ctx.stroke();
     last = to;
+    inked = true;
   }
 
   function show(answer) {
@@ -54,6 +74,7 @@
     seen.putImageData(img, 0, 0);
     window.lastInput = answer.input;
     window.lastAnswer = answer;
+    if (window.inspectPanel) window.inspectPanel.update(answer.input, answer.checkpoint);
   }
 
   async function send(body, contentType) {
@@ -67,6 +88,7 @@
 
   // At most one request in flight; strokes made meanwhile are sent once it returns.
   async function predict() {
+    if (!inked) return;
     if (inFlight) { again = true; return; }
     inFlight = true;
     document.body.dataset.busy = "true";
@@ -77,6 +99,7 @@
       document.body.dataset.predictions = String(requests);
       $("error").textContent = "";
     } catch (e) {
+      clearAnswer("no answer");
       $("error").textContent = e.message;
     } finally {
       inFlight = false;
@@ -101,14 +124,28 @@
   pad.addEventListener("pointercancel", end);
   $("clear").addEventListener("click", clear);
   $("checkpoint").addEventListener("change", () => { if (window.lastInput) predict(); });
+  // An uploaded image is drawn on the pad (fitted, centred) and read from there like a drawing; an image
+  // the browser cannot open is sent as it is, so the server names what is wrong with it.
   $("upload").addEventListener("change", async () => {
     const file = $("upload").files[0];
     if (!file) return;
+    clear();
     try {
-      show(await send(file, file.type || "application/octet-stream"));
-      $("error").textContent = "";
+      const bitmap = await createImageBitmap(file);
+      const k = Math.min(pad.width / bitmap.width, pad.height / bitmap.height);
+      const w = bitmap.width * k, h = bitmap.height * k;
+      ctx.drawImage(bitmap, (pad.width - w) / 2, (pad.height - h) / 2, w, h);
+      inked = true;
+      await predict();
     } catch (e) {
-      $("error").textContent = e.message;
+      try {
+        show(await send(file, file.type || "application/octet-stream"));
+      } catch (err) {
+        clearAnswer("no answer");
+        $("error").textContent = `${file.name}: ${err.message}`;
+      }
+    } finally {
+      $("upload").value = "";
     }
   });
 

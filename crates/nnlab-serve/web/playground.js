@@ -1,9 +1,49 @@
 // The backprop playground: every number comes from GET /api/backprop (nnlab's engine), never from JS math.
+// Every field and N are checked before any request (a bad one is outlined and named, and nothing moves);
+// typing is debounced, so half-typed values are never sent.
 (function () {
   const $ = id => document.getElementById(id);
   const NAMES = ["i1", "i2", "t1", "t2", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "b1", "b2", "lr"];
-  let iterations = 1;
-  let pending = 0;
+  const MAX_ITERATIONS = 100000; // the server's limit on one table (GET /api/backprop)
+  const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+  let iterations = 1, shown = 1, pending = 0, typing = null;
+  window.nnRequests = 0;
+
+  // The first bad field as "name: why", outlining every bad one; null when all are good.
+  function checkFields() {
+    let first = null;
+    for (const id of NAMES) {
+      const el = $(id), v = el.value.trim();
+      let why = null;
+      if (!NUMBER.test(v) || !Number.isFinite(Number(v))) why = `'${v}' is not a number`;
+      else if (id === "lr" && !(Number(v) > 0)) why = "the learning rate must be > 0";
+      el.classList.toggle("bad", why !== null);
+      if (why && !first) first = `${id === "lr" ? "η" : id}: ${why}`;
+    }
+    return first;
+  }
+
+  // N as a whole number that keeps the run within the server's limit, or an Error naming N.
+  function checkN(extra) {
+    const el = $("n"), v = el.value.trim();
+    el.classList.remove("bad");
+    const room = MAX_ITERATIONS - iterations;
+    let why = null;
+    if (!/^\d+$/.test(v) || Number(v) < 1) why = `N: '${v}' is not a whole number ≥ 1 (write 10000, not 1e4 or 10^4)`;
+    else if (extra && Number(v) > room) why = `N: ${Number(v).toLocaleString("en-US")} more would pass the ${MAX_ITERATIONS.toLocaleString("en-US")}-iteration limit (room for ${room.toLocaleString("en-US")} more; Reset starts again)`;
+    if (why) { el.classList.add("bad"); throw new Error(why); }
+    return Number(v);
+  }
+
+  // Moves the run forward by `by` iterations, only when every field (and N) is good.
+  function advance(by) {
+    clearTimeout(typing); // the refresh below reads the fields as they are now
+    const bad = checkFields();
+    if (bad) { $("error").textContent = bad; return; }
+    if (iterations + by > MAX_ITERATIONS) { $("error").textContent = `the run is at the ${MAX_ITERATIONS.toLocaleString("en-US")}-iteration limit; Reset starts again`; return; }
+    iterations += by;
+    refresh();
+  }
 
   function query(iters) {
     const v = id => $(id).value.trim();
@@ -70,7 +110,10 @@
   }
 
   async function refresh() {
+    const bad = checkFields();
+    if (bad) { $("error").textContent = bad; return; }
     const ticket = ++pending;
+    window.nnRequests += 1;
     document.body.dataset.busy = "true";
     try {
       const q = query(iterations);
@@ -97,24 +140,33 @@
         xLabel: "iteration", yLabel: "E_total", height: 260,
       });
       $("error").textContent = "";
+      shown = iterations;
     } catch (e) {
-      if (ticket === pending) $("error").textContent = e.message;
+      if (ticket === pending) { $("error").textContent = e.message; iterations = shown; }
     } finally {
       if (ticket === pending) document.body.dataset.busy = "false";
     }
   }
 
-  function count() {
-    const n = parseInt($("n").value, 10);
-    return Number.isFinite(n) && n > 0 ? n : 1;
+  function edited() {
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      const bad = checkFields();
+      if (bad) $("error").textContent = bad;
+      else refresh();
+    }, 350);
   }
 
-  $("step").addEventListener("click", () => { iterations += 1; refresh(); });
-  $("run").addEventListener("click", () => { iterations += count(); refresh(); });
-  $("reset").addEventListener("click", () => { iterations = 1; refresh(); });
+  $("step").addEventListener("click", () => advance(1));
+  $("run").addEventListener("click", () => {
+    try { advance(checkN(true)); } catch (e) { clearTimeout(typing); $("error").textContent = e.message; }
+  });
+  $("reset").addEventListener("click", () => { iterations = 1; if (!checkFields()) refresh(); });
   $("show-grads").addEventListener("change", refresh);
-  $("params").addEventListener("input", refresh);
-  $("params").addEventListener("change", refresh);
+  $("params").addEventListener("input", e => {
+    if (e.target.id !== "n") { edited(); return; }
+    try { checkN(false); if (!checkFields()) $("error").textContent = ""; } catch (err) { $("error").textContent = err.message; }
+  });
   $("params").addEventListener("submit", e => e.preventDefault());
   window.nnPlayground = { refresh, iterations: () => iterations, names: NAMES };
   refresh();

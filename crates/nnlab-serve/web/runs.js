@@ -1,10 +1,11 @@
 // The runs page: GET /api/runs for the table, GET /api/runs/{name} for curves and details; polled every
-// two seconds so a run in training grows on screen.
+// two seconds so a run in training grows on screen. The run shown is in the URL (#name), so a reload or a
+// link keeps it; by default it is the run training, else the newest with a finished epoch.
 (function () {
   const $ = id => document.getElementById(id);
   const ticked = new Set();
   const details = new Map();
-  let focus = null, firstLoad = true;
+  let focus = null, firstLoad = true, training = null;
   const pct = x => (x === null || x === undefined ? "–" : (x * 100).toFixed(2) + " %");
   const esc = s => String(s === null || s === undefined ? "" : s).replace(/[&<>"]/g, c => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
 
@@ -25,7 +26,7 @@
     const body = $("runs").querySelector("tbody");
     body.innerHTML = runs.map(r => `<tr class="${r.name === focus ? "selected" : ""}" data-run="${esc(r.name)}">
       <td><input type="checkbox" ${ticked.has(r.name) ? "checked" : ""} data-tick="${esc(r.name)}"></td>
-      <td><a data-focus="${esc(r.name)}">${esc(r.name)}</a>${r.validation ? ` <span class="note" title="evaluated on ${r.validation} held-out training images, not the test set">(validation)</span>` : ""}</td><td>${esc(r.model)}</td><td>${esc(r.recipe)}</td>
+      <td><a data-focus="${esc(r.name)}" href="#${encodeURIComponent(r.name)}">${esc(r.name)}</a>${r.validation ? ` <span class="note" title="evaluated on ${r.validation} held-out training images, not the test set">(validation)</span>` : ""}</td><td>${esc(r.model)}</td><td>${esc(r.recipe)}</td>
       <td>${r.params === null ? "–" : Number(r.params).toLocaleString("en")}</td><td>${r.epochs_done}/${r.epochs}</td>
       <td>${pct(r.best_test_accuracy)}</td><td class="final" data-value="${r.final_test_accuracy ?? ""}">${pct(r.final_test_accuracy)}</td>
       <td>${pct(r.final_train_accuracy)}</td><td class="status-${esc(r.status)}">${esc(r.status)}</td></tr>`).join("");
@@ -34,17 +35,23 @@
       if (box.checked) ticked.add(box.dataset.tick); else ticked.delete(box.dataset.tick);
       charts();
     }));
-    body.querySelectorAll("[data-focus]").forEach(a => a.addEventListener("click", () => { focus = a.dataset.focus; refresh(); }));
+    body.querySelectorAll("[data-focus]").forEach(a => a.addEventListener("click", () => choose(a.dataset.focus)));
   }
 
   function charts() {
     const chosen = [...ticked].map(n => details.get(n)).filter(d => d && d.metrics);
     const series = key => chosen.map(d => ({ name: d.name, points: d.metrics.epochs.map(e => [e.epoch, e[key]]) }));
-    nnChart.line($("acc-chart"), { series: series("test_accuracy"), xLabel: "epoch", yLabel: "test accuracy", legend: true, legendAt: "bottom", height: 280, empty: "tick a run with finished epochs" });
-    nnChart.line($("loss-chart"), { series: series("test_loss"), xLabel: "epoch", yLabel: "test loss", legend: true, height: 280, empty: "tick a run with finished epochs" });
+    const percent = v => `${Number((v * 100).toPrecision(4))} %`;
+    nnChart.line($("acc-chart"), { series: series("test_accuracy"), xLabel: "epoch", yLabel: "test accuracy (%)", yFormat: percent, integerX: true, legend: true, legendAt: "bottom", height: 280, empty: "tick a run with finished epochs" });
+    nnChart.line($("loss-chart"), { series: series("test_loss"), xLabel: "epoch", yLabel: "test loss", integerX: true, legend: true, height: 280, empty: "tick a run with finished epochs" });
   }
 
+  let shownDetail = "";
   function detail(d) {
+    // Redrawn only when something changed, so a button in it is not replaced under the pointer.
+    const key = d ? JSON.stringify([d, training]) : "";
+    if (key === shownDetail) return;
+    shownDetail = key;
     if (!d) { $("detail").innerHTML = ""; return; }
     const p = d.progress;
     let progress = "";
@@ -57,12 +64,51 @@
       <ul>${d.metrics.brief.verdicts.map(v => `<li class="${v.ok ? "verdict-ok" : "verdict-no"}">${v.ok ? "✓" : "✗"} ${esc(v.clause)} — ${esc(v.detail)}</li>`).join("")}</ul>` : "";
     const epochs = d.metrics ? d.metrics.epochs : [];
     const log = epochs.length ? `<table class="runs"><thead><tr><th>epoch</th><th>lr</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>seconds</th></tr></thead><tbody>${
-      epochs.map(e => `<tr><td>${e.epoch}</td><td>${Number(e.lr).toPrecision(3)}</td><td>${e.train_loss.toFixed(4)}</td><td>${pct(e.train_accuracy)}</td><td>${e.test_loss.toFixed(4)}</td><td>${pct(e.test_accuracy)}</td><td>${e.seconds.toFixed(1)}</td></tr>`).join("")}</tbody></table>` : "<p class=\"note\">no epoch has finished yet</p>";
-    $("detail").innerHTML = `<h2>${esc(d.name)} — <span class="status-${esc(d.status)}">${esc(d.status)}</span></h2>${progress}
+      epochs.map(e => `<tr><td>${e.epoch}</td><td>${Number(e.lr).toPrecision(3)}</td><td>${e.train_loss.toFixed(4)}</td><td>${pct(e.train_accuracy)}</td><td>${e.test_loss.toFixed(4)}</td><td>${pct(e.test_accuracy)}</td><td>${e.seconds.toFixed(1)}</td></tr>`).join("")}</tbody></table>` : d.metrics_error ? `<p class="error" id="metrics-error">${esc(d.metrics_error)}</p>` : "<p class=\"note\">no epoch has finished yet</p>";
+    const config = Object.assign({}, d.config);
+    delete config.model_text; // shown on its own, line by line
+    const stop = d.status === "training" && training === d.name ? `<button id="stop-run" class="secondary">Stop</button> <span class="note" id="stop-note"></span>` : "";
+    $("detail").innerHTML = `<h2>${esc(d.name)} — <span class="status-${esc(d.status)}" id="detail-status">${esc(d.status)}</span> ${stop}</h2>${progress}
       <p class="stat">final test accuracy <b id="final-accuracy" data-value="${d.final_test_accuracy ?? ""}">${pct(d.final_test_accuracy)}</b> · best ${pct(d.best_test_accuracy)} · ${d.params === null ? "" : Number(d.params).toLocaleString("en") + " parameters"}</p>
-      ${brief}${log}
-      <div class="grid2" style="grid-template-columns:1fr 1fr; margin-top:12px"><div><h2>model</h2><pre>${esc(d.model_text)}</pre></div><div><h2>recipe (config.json)</h2><pre>${esc(JSON.stringify(d.config, null, 2))}</pre></div></div>`;
+      ${brief}<div class="scroll">${log}</div>
+      <div class="halves" style="margin-top:12px"><div><h2>model</h2><pre class="wrap">${esc(d.model_text)}</pre></div><div><h2>recipe (config.json)</h2><pre class="wrap">${esc(JSON.stringify(config, null, 2))}</pre></div></div>`;
   }
+
+  // POST /api/runs/{name}/stop: the clean stop of Ctrl-C (after the current step, checkpoint kept).
+  async function stopRun(name) {
+    $("stop-run").disabled = true;
+    try {
+      const r = await fetch(`/api/runs/${encodeURIComponent(name)}/stop`, { method: "POST" });
+      const body = await r.json();
+      $("stop-note").textContent = r.ok ? "stopping after this step…" : body.error;
+    } catch (e) {
+      $("stop-note").textContent = e.message;
+    }
+  }
+
+  $("detail").addEventListener("click", e => { if (e.target.id === "stop-run") stopRun(focus); });
+
+  function choose(name) {
+    focus = name;
+    ticked.add(name);
+    if (decodeURIComponent(location.hash.slice(1)) !== name) history.replaceState(null, "", "#" + encodeURIComponent(name));
+    refresh();
+  }
+
+  // The run to show first: the URL's, else the one training, else the newest with a finished epoch.
+  function firstFocus(runs) {
+    const named = decodeURIComponent(location.hash.slice(1));
+    if (runs.some(r => r.name === named)) return named;
+    const live = runs.find(r => r.status === "training");
+    if (live) return live.name;
+    const done = runs.filter(r => r.epochs_done > 0 && !r.metrics_error).sort((a, b) => (b.modified || 0) - (a.modified || 0));
+    return done.length ? done[0].name : runs.length ? runs[0].name : null;
+  }
+
+  window.addEventListener("hashchange", () => {
+    const named = decodeURIComponent(location.hash.slice(1));
+    if (named && named !== focus) choose(named);
+  });
 
   // Searches (folders with a search.json): state, counts, best and the live leaderboard.
   function searches(list) {
@@ -83,17 +129,21 @@
   async function refresh() {
     document.body.dataset.busy = "true";
     try {
-      const { runs } = await getJson("/api/runs");
-      if (firstLoad) {
-        runs.slice(0, 6).forEach(r => ticked.add(r.name));
-        focus = runs.length ? runs[0].name : null;
+      const list = await getJson("/api/runs");
+      const runs = list.runs;
+      training = list.training;
+      if (firstLoad || (focus === null && runs.length)) {
+        focus = firstFocus(runs);
+        if (focus) ticked.add(focus);
         firstLoad = false;
       }
       table(runs);
+      $("skipped").innerHTML = (list.skipped || []).map(k => `<p class="note">not shown: <b>${esc(k.name)}</b> — ${esc(k.reason)}</p>`).join("");
       // Details: every ticked run and the focused one, reloaded while they train or when not loaded yet.
       const wanted = new Set([...ticked, focus].filter(Boolean));
       for (const r of runs) {
-        if (wanted.has(r.name) && (!details.has(r.name) || r.status === "training" || details.get(r.name).epochs_done !== r.epochs_done)) {
+        const had = details.get(r.name);
+        if (wanted.has(r.name) && (!had || r.status === "training" || had.status !== r.status || had.epochs_done !== r.epochs_done)) {
           await loadDetail(r.name);
         }
       }

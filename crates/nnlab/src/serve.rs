@@ -19,6 +19,13 @@ pub struct ServeArgs {
     /// A checkpoint for the draw page and /api/predict, besides those of the runs.
     #[arg(long, value_name = "FILE")]
     checkpoint: Option<PathBuf>,
+    /// Allow training from the designer (POST /api/runs) on a non-loopback address too. On loopback (the
+    /// default) it is always allowed.
+    #[arg(long)]
+    allow_train: bool,
+    /// Where trainings started from the designer read MNIST (default $MNIST_DIR, else data/mnist).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
 }
 
 /// Runs `nnlab serve` until Ctrl-C.
@@ -27,5 +34,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         addr: args.addr,
         runs: args.runs,
         checkpoint: args.checkpoint,
+        allow_train: args.allow_train,
+        data_dir: nnlab_mnist::data::source::resolve(
+            args.data_dir.as_deref(),
+            std::env::var("MNIST_DIR").ok().as_deref(),
+        )
+        .0,
     })
 }

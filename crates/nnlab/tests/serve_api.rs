@@ -517,6 +517,9 @@ fn pages_and_assets_are_served_and_unknown_paths_are_404() {
         ("/playground", "playground.js"),
         ("/draw", "<title>Draw a digit · nnlab</title>"),
         ("/runs", "runs.js"),
+        ("/design", "<title>Model designer · nnlab</title>"),
+        ("/assets/design.js", "/api/summary"),
+        ("/assets/inspect.js", "/api/inspect"),
         ("/assets/chart.js", "nnChart"),
         ("/assets/app.css", "--accent"),
     ] {
@@ -617,4 +620,154 @@ fn a_run_in_training_shows_its_progress_and_grows_epoch_by_epoch() {
     );
     assert_eq!(last["epochs_done"], 2);
     assert_eq!(last["progress"]["state"], "finished");
+}
+
+#[test]
+fn inspect_answers_the_cli_numbers_and_refuses_bad_requests() {
+    let (_, runs, run) = fixture();
+    let server = Server::start(runs, &[]);
+    let mnist = Mnist::load(&mnist_dir()).unwrap();
+    let png = digit_png(&mnist, 0);
+    let (status, doc) = post(
+        &format!("{}/api/inspect?checkpoint=tiny/best", server.url),
+        "image/png",
+        &png,
+    );
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["checkpoint"], "tiny/best");
+    assert_eq!(doc["digit"], 7);
+    // The same numbers as the CLI on the same image file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("seven.png");
+    std::fs::write(&file, &png).unwrap();
+    let cli = json_stdout(
+        nnlab()
+            .args(["mnist", "inspect", "--checkpoint"])
+            .arg(run.join("best.safetensors"))
+            .arg(&file)
+            .args(["--json", "--out"])
+            .arg(dir.path().join("out")),
+    );
+    for key in ["probabilities", "saliency", "gradcam", "gradcam_layer", "input"] {
+        assert_eq!(doc[key], cli[key], "{key}");
+    }
+    let layers = doc["layers"].as_array().unwrap();
+    for (l, c) in layers.iter().zip(cli["layers"].as_array().unwrap()) {
+        assert_eq!((&l["name"], &l["shape"], &l["rf"]), (&c["name"], &c["shape"], &c["rf"]));
+        let [ch, h, w] = [0, 1, 2].map(|k| l["shape"][k].as_u64().unwrap() as usize);
+        if h * w > 1 {
+            assert_eq!(l["values"].as_array().unwrap().len(), ch * h * w, "{}", l["name"]);
+        }
+    }
+    assert_eq!(
+        doc["filters"]["shape"],
+        json!([12, 1, 3, 3]),
+        "the seed model's first convolution: 12 filters 3×3"
+    );
+    // JSON pixels give the same document as the prepared image.
+    let (status, again) = post(
+        &format!("{}/api/inspect", server.url),
+        "application/json",
+        json!({ "pixels": doc["input"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().clone()).collect::<Vec<_>>() }).to_string().as_bytes(),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(again["gradcam"], doc["gradcam"]);
+    for (query, body, field, words) in [
+        ("", &b""[..], "body", "empty"),
+        ("", &b"{\"pixels\": [1, 2]}"[..], "pixels", "784"),
+        ("?gradcam_layer=fc", &png[..], "gradcam_layer", "not a spatial map"),
+        ("?gradcam_layer=nope", &png[..], "gradcam_layer", "no such statement"),
+    ] {
+        let (status, body) = post(&format!("{}/api/inspect{query}", server.url), "image/png", body);
+        assert_error(status, &body, 400, Some(field), words);
+    }
+}
+
+#[test]
+fn summary_is_the_cli_summary_or_the_line_at_fault() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path(), &[]);
+    let text = include_str!("../../nnlab-model/models/small8k.model");
+    let body = json!({ "text": text, "brief": "8k" }).to_string();
+    let (status, doc) = post(
+        &format!("{}/api/summary", server.url),
+        "application/json",
+        body.as_bytes(),
+    );
+    assert_eq!(status, 200, "{doc}");
+    let cli = json_stdout(nnlab().args(["mnist", "summary", "--model", "small8k", "--json"]));
+    assert_eq!(doc["params"], cli["params"]);
+    assert_eq!(doc["layers"], cli["layers"]);
+    let clauses = doc["brief"]["clauses"].as_array().unwrap();
+    assert!(
+        clauses
+            .iter()
+            .any(|c| c["clause"].as_str().unwrap().starts_with("parameters") && c["ok"] == true)
+    );
+    // Plain text works too; an error names its line.
+    let bad = "input 1x28x28\nc1 = Conv2d(1, 8, 3)\nc2 = Conv2d(8, 16, 3\n";
+    let (status, err) = post(&format!("{}/api/summary", server.url), "text/plain", bad.as_bytes());
+    assert_eq!((status, &err["line"]), (400, &json!(3)), "{err}");
+    let wide = "input 1x28x28\nc1 = Conv2d(1, 8, 3)\nc2 = Conv2d(9, 16, 3)\n";
+    let (status, err) = post(&format!("{}/api/summary", server.url), "text/plain", wide.as_bytes());
+    assert_eq!((status, &err["line"]), (400, &json!(3)), "{err}");
+    let body = json!({ "text": text, "brief": "acc>>1" }).to_string();
+    let (status, err) = post(
+        &format!("{}/api/summary", server.url),
+        "application/json",
+        body.as_bytes(),
+    );
+    assert_error(status, &err, 400, Some("brief"), "acc>>1");
+    let (status, models) = get(&format!("{}/api/models", server.url));
+    assert_eq!(status, 200);
+    assert!(
+        models["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "small8k" && m["text"] == text)
+    );
+    assert!(models["recipes"].as_array().unwrap().contains(&json!("small8k")));
+}
+
+#[test]
+fn training_over_http_is_checked_and_only_on_loopback_or_when_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = |s: &Server| format!("{}/api/runs", s.url);
+    let loopback = Server::start(tmp.path(), &[]);
+    for (body, words) in [
+        (
+            json!({ "model_text": "input 1x28x28\nc = Conv2d(1, 8, 3\n" }),
+            "model:2",
+        ),
+        (
+            json!({ "model_text": "input 1x28x28\nfc = Linear(784, 10)\n", "recipe": "nope" }),
+            "--recipe nope",
+        ),
+        (
+            json!({ "model_text": "input 1x28x28\nfc = Linear(784, 10)\n", "epochs": 0 }),
+            "epochs",
+        ),
+    ] {
+        let (status, err) = post(&url(&loopback), "application/json", body.to_string().as_bytes());
+        assert_eq!(status, 400, "{body}: {err}");
+        assert!(err["error"].as_str().unwrap().contains(words), "{body}: {err}");
+    }
+    let (status, _) = post(&url(&loopback), "application/json", b"{\"model\": 1}");
+    assert_eq!(status, 422, "unknown fields are refused");
+    let (status, err) = post(
+        &format!("{}/api/runs/nope/stop", loopback.url),
+        "application/json",
+        b"{}",
+    );
+    assert_eq!(status, 404, "{err}");
+    // Off loopback, training is refused unless --allow-train.
+    let open = Server::start_at("0.0.0.0:0", tmp.path(), &[]);
+    let body = json!({ "model_text": "input 1x28x28\nfc = Linear(784, 10)\n" }).to_string();
+    let (status, err) = post(&url(&open), "application/json", body.as_bytes());
+    assert_error(status, &err, 403, None, "--allow-train");
+    let allowed = Server::start_at("0.0.0.0:0", tmp.path(), &["--allow-train"]);
+    let bad = json!({ "model_text": "nope" }).to_string();
+    let (status, _) = post(&url(&allowed), "application/json", bad.as_bytes());
+    assert_eq!(status, 400, "allowed: the request itself is judged");
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use clap::Args;
+use nnlab_app::inspect::inspect;
 use nnlab_mnist::data::CLASSES;
 use nnlab_mnist::training::{Checkpoint, Evaluation, evaluate};
 use nnlab_mnist::{Network, Split};
@@ -30,8 +31,9 @@ pub struct EvalArgs {
     /// Draw the confusion matrix as a PNG.
     #[arg(long, value_name = "FILE.png")]
     confusion: Option<PathBuf>,
-    /// Draw a grid of misclassified test digits (true → predicted) as a PNG.
-    #[arg(long, value_name = "FILE.png")]
+    /// Draw a gallery of misclassified test digits (true → predicted), each with its Grad-CAM heat map
+    /// (where the evidence for the wrong answer lies) over it, as a PNG.
+    #[arg(long, visible_alias = "gallery", value_name = "FILE.png")]
     misclassified: Option<PathBuf>,
     /// Engine threads.
     #[arg(long, default_value_t = 2)]
@@ -81,25 +83,31 @@ pub fn save_confusion(path: &Path, matrix: [[usize; CLASSES]; CLASSES], accuracy
 }
 
 /// Draws the first 60 misclassified test digits, each with its true and predicted label.
-pub fn save_gallery(path: &Path, test: &Split, eval: &Evaluation, wrong: &[usize]) -> Result<()> {
-    let cells = wrong
-        .iter()
-        .take(60)
-        .map(|&i| {
-            let img = test.image(i).iter().map(|&p| p as f32 / 255.0).collect();
-            let p = eval.probabilities[i * CLASSES + eval.predictions[i] as usize];
-            (
-                img,
-                format!("{} → {} ({:.0}%)", test.labels[i], eval.predictions[i], p * 100.0),
-            )
-        })
-        .collect();
+/// The gallery of the first 60 mistakes, each digit under its Grad-CAM map for the predicted class.
+pub fn save_gallery(path: &Path, model: &Network, test: &Split, eval: &Evaluation, wrong: &[usize]) -> Result<()> {
+    let shown = &wrong[..wrong.len().min(60)];
+    let mut cells = Vec::new();
+    let mut overlays = Vec::new();
+    for &i in shown {
+        let img: Vec<f32> = test.image(i).iter().map(|&p| p as f32 / 255.0).collect();
+        let p = eval.probabilities[i * CLASSES + eval.predictions[i] as usize];
+        overlays.push(inspect(model, img.clone()).gradcam);
+        cells.push((
+            img,
+            format!("{} → {} ({:.0}%)", test.labels[i], eval.predictions[i], p * 100.0),
+        ));
+    }
     let title = format!(
-        "Misclassified test digits: true → predicted (first {} of {})",
-        wrong.len().min(60),
+        "Misclassified test digits: true → predicted, Grad-CAM of the prediction (first {} of {})",
+        shown.len(),
         wrong.len()
     );
-    let grid = DigitGrid { title, cells, cols: 10 };
+    let grid = DigitGrid {
+        title,
+        cells,
+        cols: 10,
+        overlays,
+    };
     save_figure(path, grid.size(), &grid)
 }
 
@@ -170,7 +178,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         eprintln!("wrote {}", path.display());
     }
     if let Some(path) = &args.misclassified {
-        save_gallery(path, &test, &eval, &wrong)?;
+        save_gallery(path, &ck.model, &test, &eval, &wrong)?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

@@ -4,6 +4,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::inspect_figures::overlay;
 use crate::output::figure::{Figure, centred, plot_err};
 
 /// Pixels per image pixel.
@@ -21,6 +22,8 @@ pub struct DigitGrid {
     pub cells: Vec<(Vec<f32>, String)>,
     /// Cells per row.
     pub cols: usize,
+    /// A heat map per cell (values in [0, 1], 28×28) drawn over its digit, e.g. Grad-CAM; empty for none.
+    pub overlays: Vec<Vec<f32>>,
 }
 
 impl DigitGrid {
@@ -46,14 +49,12 @@ impl Figure for DigitGrid {
             let (r, c) = ((k / self.cols) as i32, (k % self.cols) as i32);
             let x0 = GAP + c * (28 * SCALE + GAP);
             let y0 = 50 + r * (28 * SCALE + CAPTION + GAP);
+            let heat = self.overlays.get(k);
             for (i, v) in pixels.iter().enumerate() {
-                let g = (v.clamp(0.0, 1.0) * 255.0) as u8;
+                let colour = overlay(*v, heat.map_or(0.0, |h| h[i]));
                 let (py, px) = (y0 + (i / 28) as i32 * SCALE, x0 + (i % 28) as i32 * SCALE);
-                root.draw(&Rectangle::new(
-                    [(px, py), (px + SCALE, py + SCALE)],
-                    RGBColor(g, g, g).filled(),
-                ))
-                .map_err(plot_err)?;
+                root.draw(&Rectangle::new([(px, py), (px + SCALE, py + SCALE)], colour.filled()))
+                    .map_err(plot_err)?;
             }
             root.draw(&Text::new(
                 caption.clone(),

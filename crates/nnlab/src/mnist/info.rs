@@ -80,6 +80,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
             title: "MNIST training digits 1–60 with their labels".into(),
             cells,
             cols: 10,
+            overlays: Vec::new(),
         };
         save_figure(path, grid.size(), &grid)?;
         println!("wrote {}", path.display());
@@ -101,6 +102,7 @@ pub fn run(args: InfoArgs) -> Result<()> {
             title: "Original, then 4 augmented copies".into(),
             cells,
             cols: 5,
+            overlays: Vec::new(),
         };
         save_figure(path, grid.size(), &grid)?;
         println!("wrote {}", path.display());

@@ -120,7 +120,13 @@ pub fn run(args: ReportArgs) -> Result<()> {
         },
     )?;
     save_confusion(&out.join("confusion.png"), errors.confusion, errors.eval.accuracy)?;
-    save_gallery(&out.join("misclassified.png"), &test, &errors.eval, &errors.wrong)?;
+    save_gallery(
+        &out.join("misclassified.png"),
+        &ck.model,
+        &test,
+        &errors.eval,
+        &errors.wrong,
+    )?;
 
     let (Some(last), Some(best)) = (run.records.last(), run.best()) else {
         bail!(

@@ -235,6 +235,14 @@ impl Browser {
         self.page("Input.insertText", json!({ "text": text }));
     }
 
+    /// Emulates a phone's screen: a `width`×`height` viewport that honours the page's viewport meta tag.
+    pub fn phone(&mut self, width: u32, height: u32) {
+        self.page(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": true }),
+        );
+    }
+
     /// A PNG screenshot of the page.
     pub fn screenshot(&mut self) -> Vec<u8> {
         use base64_decode::decode;

@@ -101,9 +101,20 @@ pub struct Server {
 impl Server {
     /// Starts `nnlab serve --addr 127.0.0.1:0 --runs RUNS` plus `extra` and waits for its address.
     pub fn start(runs: &Path, extra: &[&str]) -> Server {
+        Server::start_at("127.0.0.1:0", runs, extra)
+    }
+
+    /// [`Server::start`] listening on `addr`; the URL always reaches it over loopback.
+    pub fn start_at(addr: &str, runs: &Path, extra: &[&str]) -> Server {
         use std::io::{BufRead, BufReader};
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nnlab"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--runs"])
+        let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("nnlab"));
+        // The SIMD path the CLI runs under in the tests, so the server's numbers are the CLI's to the bit.
+        match pinned_simd() {
+            Some(level) => command.env("NNLAB_SIMD", level),
+            None => command.env_remove("NNLAB_SIMD"),
+        };
+        let mut child = command
+            .args(["serve", "--addr", addr, "--runs"])
             .arg(runs)
             .args(extra)
             .stdout(std::process::Stdio::piped())
@@ -120,7 +131,7 @@ impl Server {
             .find(|w| w.starts_with("http://"))
             .unwrap_or_else(|| panic!("no address in the server's first line: {first}"))
             .trim_end_matches('/')
-            .to_string();
+            .replace("0.0.0.0", "127.0.0.1");
         Server { child, url }
     }
 }
