@@ -6,6 +6,7 @@
 
 pub mod atomic;
 pub mod backprop_input;
+pub mod boundary;
 pub mod brief;
 pub mod classify;
 pub mod error;

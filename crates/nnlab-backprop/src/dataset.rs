@@ -142,6 +142,7 @@ impl Dataset {
             Activation::Sigmoid => (0.0, 1.0, "a sigmoid output lies in (0, 1)"),
             Activation::Tanh => (-1.0, 1.0, "a tanh output lies in (−1, 1)"),
             Activation::Relu => (0.0, f64::INFINITY, "a ReLU output is ≥ 0"),
+            Activation::Linear => (f64::NEG_INFINITY, f64::INFINITY, "any number"),
         };
         for (k, e) in self.examples.iter().enumerate() {
             if let Some((j, t)) = e.targets.iter().enumerate().find(|(_, t)| !(lo..=hi).contains(*t)) {

@@ -47,6 +47,9 @@ pub enum BackpropError {
     /// Layer sizes describe no usable network.
     #[error("layers: {0}")]
     BadLayers(String),
+    /// A data file or setting that cannot be used (the message names the file and line, or the setting).
+    #[error("{0}")]
+    BadData(String),
 }
 
 /// Checks that `value` is finite, naming it in the error otherwise.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod explain;
 pub mod mlp;
 pub mod network;
+pub mod playground;
 pub mod table;
 
 pub use check::{GradientComparison, compare_gradients};

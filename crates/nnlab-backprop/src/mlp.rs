@@ -20,6 +20,8 @@ pub enum Activation {
     Tanh,
     /// max(x, 0).
     Relu,
+    /// x (no nonlinearity; TF Playground's "linear").
+    Linear,
 }
 
 impl FromStr for Activation {
@@ -29,25 +31,31 @@ impl FromStr for Activation {
             "sigmoid" => Ok(Self::Sigmoid),
             "tanh" => Ok(Self::Tanh),
             "relu" => Ok(Self::Relu),
-            other => Err(format!("unknown activation '{other}' (expected sigmoid, tanh or relu)")),
+            "linear" => Ok(Self::Linear),
+            other => Err(format!(
+                "unknown activation '{other}' (expected sigmoid, tanh, relu or linear)"
+            )),
         }
     }
 }
 
 impl Activation {
-    fn apply(self, x: f64) -> f64 {
+    /// f(x).
+    pub fn apply(self, x: f64) -> f64 {
         match self {
             Self::Sigmoid => sigmoid(x),
             Self::Tanh => x.tanh(),
             Self::Relu => x.max(0.0),
+            Self::Linear => x,
         }
     }
 
     /// The derivative expressed through the activation's output a (and its input x for ReLU).
-    fn derivative(self, x: f64, a: f64) -> f64 {
+    pub fn derivative(self, x: f64, a: f64) -> f64 {
         match self {
             Self::Sigmoid => a * (1.0 - a),
             Self::Tanh => 1.0 - a * a,
+            Self::Linear => 1.0,
             Self::Relu => {
                 if x > 0.0 {
                     1.0
@@ -450,6 +458,7 @@ impl Mlp {
                         Activation::Sigmoid => g.sigmoid(net),
                         Activation::Tanh => g.tanh(net),
                         Activation::Relu => g.relu(net),
+                        Activation::Linear => net,
                     });
                 }
                 offset += n_in * n_out;

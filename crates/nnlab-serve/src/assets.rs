@@ -10,7 +10,7 @@ use super::ApiError;
 const LAYOUT: &str = include_str!("../web/layout.html");
 
 /// (file name, content type, content) of every asset.
-const ASSETS: [(&str, &str, &str); 7] = [
+const ASSETS: [(&str, &str, &str); 8] = [
     ("app.css", "text/css; charset=utf-8", include_str!("../web/app.css")),
     (
         "chart.js",
@@ -21,6 +21,11 @@ const ASSETS: [(&str, &str, &str); 7] = [
         "playground.js",
         "text/javascript; charset=utf-8",
         include_str!("../web/playground.js"),
+    ),
+    (
+        "playground_net.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/playground_net.js"),
     ),
     (
         "draw.js",
@@ -74,6 +79,15 @@ pub async fn playground() -> Html<String> {
         "Backprop playground",
         include_str!("../web/playground.html"),
         &["playground.js"],
+    )
+}
+
+/// `/playground/net`: any small network on TF Playground's data sets.
+pub async fn playground_net() -> Html<String> {
+    page(
+        "Any network · playground",
+        include_str!("../web/playground_net.html"),
+        &["playground_net.js"],
     )
 }
 

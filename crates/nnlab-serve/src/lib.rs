@@ -7,6 +7,7 @@
 mod api_error;
 mod assets;
 mod backprop_api;
+mod boundary_api;
 mod design_api;
 mod inspect_api;
 mod predict_api;
@@ -65,6 +66,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     routes
         .route("/", get(assets::index))
         .route("/playground", get(assets::playground))
+        .route("/playground/net", get(assets::playground_net))
         .route("/draw", get(assets::draw))
         .route("/runs", get(assets::runs))
         .route("/design", get(assets::design))
@@ -73,6 +75,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/backprop/sweep", get(backprop_api::sweep))
         .route("/api/backprop.csv", get(backprop_api::csv))
         .route("/api/backprop.xlsx", get(backprop_api::xlsx))
+        .route("/api/boundary", get(boundary_api::boundary))
         .route("/api/checkpoints", get(predict_api::checkpoints))
         .route("/api/predict", post(predict_api::predict))
         .route("/api/inspect", post(inspect_api::inspect))

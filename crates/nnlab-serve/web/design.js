@@ -47,7 +47,8 @@
     try {
       const r = await fetch("/api/summary", {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ text: text.value, brief: $("brief").value.trim() || null }),
+        body: JSON.stringify({ text: text.value, brief: $("brief").value.trim() || null,
+                               epochs: /^\d+$/.test($("epochs").value.trim()) ? Number($("epochs").value) : null }),
       });
       const doc = await r.json();
       if (id !== asked) return; // a newer edit has been sent
@@ -169,6 +170,7 @@
   text.addEventListener("input", edited);
   text.addEventListener("scroll", () => { gutter.scrollTop = text.scrollTop; });
   $("brief").addEventListener("input", edited);
+  $("epochs").addEventListener("input", edited); // the brief's epochs clause judges the epochs to train
   $("open").addEventListener("change", open);
   $("train").addEventListener("click", train);
   $("stop").addEventListener("click", stop);

@@ -534,3 +534,86 @@ fn every_page_fits_a_phone() {
     let gap = browser.eval("document.querySelector('.answer').getBoundingClientRect().top - document.getElementById('pad').getBoundingClientRect().bottom");
     assert!(gap.as_f64().unwrap() < 300.0, "the answer is {gap} px below the pad");
 }
+
+/// The playground's second mode: a network built by clicking (spiral, a layer added, a neuron added),
+/// trained with Play; the boundary picture changes and the test loss falls; the address re-opens it.
+#[test]
+fn any_network_is_built_by_clicking_and_trains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(tmp.path(), &[]);
+    let mut browser = cdp::Browser::launch(1400, 1000);
+    browser.open(
+        &format!("{}/playground/net", server.url),
+        "Number(document.body.dataset.requests) >= 1 && document.body.dataset.busy === 'false'",
+    );
+    let requests = |b: &mut cdp::Browser| b.eval("Number(document.body.dataset.requests)").as_u64().unwrap();
+    let settle = |b: &mut cdp::Browser, after: u64| {
+        b.wait_for(&format!(
+            "Number(document.body.dataset.requests) > {after} && document.body.dataset.busy === 'false'"
+        ));
+    };
+    let n = requests(&mut browser);
+    browser.eval("(() => { const s = document.getElementById('data'); s.value = 'spiral'; s.dispatchEvent(new Event('change')); })()");
+    settle(&mut browser, n);
+    for feature in ["f-sinx1", "f-sinx2"] {
+        let n = requests(&mut browser);
+        browser.click(&format!("#{feature}"));
+        settle(&mut browser, n);
+    }
+    let n = requests(&mut browser);
+    browser.click("#add-layer");
+    settle(&mut browser, n);
+    let n = requests(&mut browser);
+    browser.click("button[data-add=\"2\"]");
+    settle(&mut browser, n);
+    assert_eq!(
+        browser.eval("document.getElementById('weights').textContent"),
+        "33 weights · 4-4-2-3-1"
+    );
+    assert_eq!(
+        browser.eval("document.querySelectorAll('#network canvas.neuron').length"),
+        14
+    );
+    let picture = "(() => { const d = document.getElementById('boundary').getContext('2d').getImageData(0, 0, 50, 50).data; let h = 0; for (let k = 0; k < d.length; k++) h = (h * 31 + d[k]) >>> 0; return h; })()";
+    let before = browser.eval(picture);
+    let loss_before: f64 = browser
+        .eval("Number(document.getElementById('test-loss').dataset.value)")
+        .as_f64()
+        .unwrap();
+    browser.click("#play");
+    browser.wait_for("Number(document.body.dataset.epoch) >= 200");
+    browser.click("#play");
+    browser.wait_for("document.body.dataset.busy === 'false'");
+    let loss_after: f64 = browser
+        .eval("Number(document.getElementById('test-loss').dataset.value)")
+        .as_f64()
+        .unwrap();
+    assert!(loss_after < loss_before, "test loss {loss_before} → {loss_after}");
+    assert_ne!(browser.eval(picture), before, "the boundary did not change");
+    screenshot(&mut browser, "serve-playground-net.png");
+    // The address holds the setup: the API at that query gives the page's numbers.
+    let search = browser.eval("location.search").as_str().unwrap().to_string();
+    assert!(
+        search.contains("data=spiral") && search.contains("hidden=4%2C2%2C3"),
+        "{search}"
+    );
+    let api: Value = ureq::get(format!("{}/api/boundary{search}", server.url))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    assert_eq!(api["test_loss"].as_f64().unwrap(), loss_after);
+    // A bad field is named and nothing is sent.
+    let n = requests(&mut browser);
+    browser.type_into("#noise", "80");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(requests(&mut browser), n);
+    assert!(
+        browser
+            .eval("document.getElementById('error').textContent")
+            .as_str()
+            .unwrap()
+            .contains("noise")
+    );
+}

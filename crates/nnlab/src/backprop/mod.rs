@@ -1,6 +1,8 @@
 //! `nnlab backprop …`: the 2-2-2 worksheet as commands.
 
 mod audit;
+mod boundary;
+mod boundary_figures;
 mod check;
 mod diagram;
 mod explain;
@@ -29,6 +31,9 @@ pub enum BackpropCommand {
     /// Writes the worksheet as an .xlsx workbook with live formulas and a learning-rate sweep chart.
     #[command(name = "export-xlsx")]
     ExportXlsx(export::ExportArgs),
+    /// Any small network on TF Playground's data sets (circle, xor, gauss, spiral, or a CSV): decision
+    /// boundary, every neuron's picture, loss per epoch, metrics.json.
+    Boundary(Box<boundary::BoundaryArgs>),
     /// Finds the wrong cells in a hand-built 2-2-2 workbook (exit 0 all right, 1 wrong cells, 2 unreadable).
     Audit(audit::AuditArgs),
 }
@@ -42,6 +47,7 @@ pub fn run(cmd: BackpropCommand) -> anyhow::Result<ExitCode> {
         BackpropCommand::Check(a) => check::run(a),
         BackpropCommand::Diagram(a) => diagram::run(a),
         BackpropCommand::ExportXlsx(a) => export::run(a),
+        BackpropCommand::Boundary(a) => boundary::run(*a),
         BackpropCommand::Audit(a) => return audit::run(a),
     }?;
     Ok(ExitCode::SUCCESS)
