@@ -168,7 +168,7 @@ pub async fn sweep(Query(q): Query<HashMap<String, String>>) -> Result<Json<Valu
     .await
 }
 
-fn download(content_type: &str, file: &str, body: Vec<u8>) -> Response {
+pub(crate) fn download(content_type: &str, file: &str, body: Vec<u8>) -> Response {
     (
         [
             (header::CONTENT_TYPE, content_type.to_string()),

@@ -7,10 +7,16 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::Query;
+use axum::response::Response;
 use nnlab_app::boundary::{BoundaryRequest, results_json};
+use nnlab_workbook::NetworkSheet;
 use serde_json::{Value, json};
 
+use super::backprop_api::download;
 use super::{ApiError, blocking};
+
+/// Most training points one workbook replays.
+pub const MAX_WORKBOOK_STEPS: usize = 2_000;
 
 /// Most epochs one web request trains (the CLI allows more).
 pub const MAX_WEB_EPOCHS: usize = 10_000;
@@ -54,4 +60,38 @@ pub async fn boundary(Query(query): Query<HashMap<String, String>>) -> Result<Js
         Ok(Json(doc))
     })
     .await
+}
+
+/// `GET /api/boundary.xlsx?…&steps=N` (the setup of `/api/boundary`; `steps` default 30): the first N
+/// training points of the network from its initial weights as a live-formula workbook (at most 100
+/// weights; no L1), each formula with the engine's value cached.
+pub async fn xlsx(Query(mut query): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
+    let steps = match query.remove("steps") {
+        None => 30,
+        Some(t) => t
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_WORKBOOK_STEPS).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad(
+                    "steps",
+                    format!("'{t}' must be a whole number from 1 to {MAX_WORKBOOK_STEPS}"),
+                )
+            })?,
+    };
+    query.remove("epochs");
+    let request = BoundaryRequest::from_query(&query).map_err(bad)?;
+    let bytes = blocking(move || {
+        let (experiment, _) = request.experiment(false).map_err(bad)?;
+        let sheet = NetworkSheet::build(&experiment, steps).map_err(|e| ApiError::bad("hidden", e.to_string()))?;
+        sheet
+            .to_xlsx(true)
+            .map_err(|e| ApiError::internal(format!("the workbook could not be written: {e}")))
+    })
+    .await?;
+    Ok(download(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "network.xlsx",
+        bytes,
+    ))
 }

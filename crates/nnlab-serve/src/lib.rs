@@ -76,6 +76,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/backprop.csv", get(backprop_api::csv))
         .route("/api/backprop.xlsx", get(backprop_api::xlsx))
         .route("/api/boundary", get(boundary_api::boundary))
+        .route("/api/boundary.xlsx", get(boundary_api::xlsx))
         .route("/api/checkpoints", get(predict_api::checkpoints))
         .route("/api/predict", post(predict_api::predict))
         .route("/api/inspect", post(inspect_api::inspect))

@@ -122,6 +122,10 @@
     const wanted = epochs;
     q.set("epochs", String(wanted));
     history.replaceState(null, "", "?" + q);
+    $("download-json").href = "/api/boundary?" + q;
+    const setupOnly = new URLSearchParams(q);
+    setupOnly.delete("epochs");
+    $("download-xlsx").href = "/api/boundary.xlsx?" + setupOnly;
     try {
       const r = await fetch("/api/boundary?" + q);
       const doc = await r.json();

@@ -27,6 +27,9 @@ pub enum WorkbookError {
         /// The cell that should hold a number.
         cell: String,
     },
+    /// What was asked cannot be exported (the message says why).
+    #[error("{0}")]
+    Invalid(String),
     /// η is neither labelled nor inferable.
     #[error("sheet '{0}': no cell labelled η/eta/lr and fewer than two iterations to infer it from")]
     NoLearningRate(String),

@@ -127,3 +127,50 @@ fn libreoffice_recalculation_matches_the_engine_with_learned_biases() {
     let net = test_net().with_biases([0.35, -0.6]).unwrap();
     recalculated_export_matches_the_engine(net, BiasColumns::Learned);
 }
+
+/// A 2-3-1 TF Playground network (tanh hidden, batch 3 over 20 training points — so a partial batch carries
+/// over into the second epoch — and L2) exported without cached values: LibreOffice's recalculation of every
+/// cell of every row equals the engine's replay of the same points.
+#[test]
+fn libreoffice_recalculates_a_playground_network_to_the_engine() {
+    use nnlab_backprop::playground::{Experiment, Feature, Regularization, Setup, Shape, generate};
+    use nnlab_workbook::NetworkSheet;
+    let setup = Setup {
+        features: vec![Feature::X1, Feature::X2],
+        hidden: vec![3],
+        batch_size: 3,
+        lr: 0.3,
+        regularization: Regularization::L2,
+        reg_rate: 0.01,
+        ..Setup::default()
+    };
+    let e = Experiment::new(setup, generate(Shape::Circle, 40, 0.0, 5)).unwrap();
+    let steps = 30;
+    let sheet = NetworkSheet::build(&e, steps).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("network.xlsx");
+    std::fs::write(&input, sheet.to_xlsx(false).unwrap()).unwrap();
+    let output = recalculate(&input, &dir.path().join("out"), &dir.path().join("profile"));
+    let mut wb: Xlsx<_> = open_workbook(&output).unwrap();
+    let range = wb.worksheet_range("network").unwrap();
+    let header = 4; // 0-based row of the header
+    for (c, name) in sheet.columns.iter().enumerate() {
+        match range.get((header, c)) {
+            Some(Data::String(s)) => assert_eq!(s, name),
+            other => panic!("header {c}: {other:?}"),
+        }
+    }
+    // Weights move: the last row's parameters differ from the first's, so the update formulas ran.
+    assert_ne!(sheet.values[0][4..10], sheet.values[steps - 1][4..10]);
+    for (k, row) in sheet.values.iter().enumerate() {
+        for (c, expected) in row.iter().enumerate() {
+            let got = number(range.get((header + 1 + k, c)));
+            assert!(
+                (got - expected).abs() <= 1e-11 * expected.abs().max(1.0),
+                "row {} column {}: LibreOffice {got}, engine {expected}",
+                k + 1,
+                sheet.columns[c]
+            );
+        }
+    }
+}

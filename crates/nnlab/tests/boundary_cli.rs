@@ -82,6 +82,14 @@ fn bad_settings_and_files_are_named_and_nothing_is_written() {
         ),
         (vec!["--noise", "70"], "--noise: 70 is outside 0–50"),
         (vec!["--data", csv_arg.as_str()], "points.csv:3:"),
+        (
+            vec!["--hidden", "8,8,2", "--features", "x1,x2,sinx1", "--xlsx", "big.xlsx"],
+            "--xlsx: the network has 106 weights; the workbook holds at most 100",
+        ),
+        (
+            vec!["--regularization", "l1", "--xlsx", "l1.xlsx"],
+            "--xlsx: regularization l1 cannot be exported",
+        ),
     ] {
         nnlab()
             .args(["backprop", "boundary"])

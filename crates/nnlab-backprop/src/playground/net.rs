@@ -132,8 +132,9 @@ impl PlayNet {
         (gw, gb)
     }
 
-    /// Adds one point's gradients to the accumulators.
-    fn accumulate(&mut self, inputs: &[f64], label: f64) {
+    /// Adds one point's gradients to the accumulators (one step of [`PlayNet::train_epoch`], public for
+    /// the workbook exporter, which replays training point by point).
+    pub fn accumulate(&mut self, inputs: &[f64], label: f64) {
         let (gw, gb) = self.gradients(inputs, label);
         for (acc, g) in self.acc_w.iter_mut().zip(gw).chain(self.acc_b.iter_mut().zip(gb)) {
             acc.iter_mut().zip(g).for_each(|(a, g)| *a += g);
@@ -141,8 +142,13 @@ impl PlayNet {
         self.accumulated += 1;
     }
 
+    /// The accumulated gradients (weights, biases, per layer) and how many points they hold.
+    pub fn accumulated(&self) -> (&[Vec<f64>], &[Vec<f64>], usize) {
+        (&self.acc_w, &self.acc_b, self.accumulated)
+    }
+
     /// The update of TF Playground's `updateWeights`, then clears the accumulators.
-    fn update(&mut self, lr: f64, regularization: Regularization, rate: f64) {
+    pub fn update(&mut self, lr: f64, regularization: Regularization, rate: f64) {
         if self.accumulated == 0 {
             return;
         }

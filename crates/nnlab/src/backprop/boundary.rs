@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Result, bail};
 use clap::Args;
 use nnlab_app::boundary::{BoundaryRequest, results_json};
+use nnlab_workbook::NetworkSheet;
 
 use super::boundary_figures::{Boundary, Loss, Neurons};
 use crate::output::figure::save_figure;
@@ -53,6 +54,13 @@ pub struct BoundaryArgs {
     /// Regularisation rate.
     #[arg(long, default_value_t = 0.0)]
     reg_rate: f64,
+    /// Also write the network's first training steps from its initial weights as a workbook with live
+    /// formulas (at most 100 weights; no L1).
+    #[arg(long, value_name = "FILE.xlsx")]
+    xlsx: Option<PathBuf>,
+    /// Training points (rows) in that workbook.
+    #[arg(long, default_value_t = 30, value_name = "N")]
+    xlsx_steps: usize,
     /// Folder for boundary.png, neurons.png, loss.png and metrics.json.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -81,6 +89,20 @@ pub fn run(args: BoundaryArgs) -> Result<()> {
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: exists and is not a folder", args.out.display());
     }
+    let workbook = match &args.xlsx {
+        Some(path) => {
+            if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+                bail!("--xlsx {}: the file name must end in .xlsx", path.display());
+            }
+            if !(1..=100_000).contains(&args.xlsx_steps) {
+                bail!("--xlsx-steps {}: must be 1 to 100000", args.xlsx_steps);
+            }
+            let sheet =
+                NetworkSheet::build(&experiment, args.xlsx_steps).map_err(|e| anyhow::anyhow!("--xlsx: {e}"))?;
+            Some((path, sheet.to_xlsx(true)?))
+        }
+        None => None,
+    };
     experiment.run(epochs);
     std::fs::create_dir_all(&args.out).map_err(|e| anyhow::anyhow!("--out {}: {e}", args.out.display()))?;
     let boundary = Boundary(&experiment);
@@ -104,5 +126,13 @@ pub fn run(args: BoundaryArgs) -> Result<()> {
         "wrote {}/{{boundary.png, neurons.png, loss.png, metrics.json}}",
         args.out.display()
     );
+    if let Some((path, bytes)) = workbook {
+        nnlab_app::atomic::write_atomic(path, &bytes)?;
+        println!(
+            "wrote {} (the first {} training steps, live formulas)",
+            path.display(),
+            args.xlsx_steps
+        );
+    }
     Ok(())
 }
