@@ -214,6 +214,102 @@ pub fn results_json(e: &Experiment) -> Value {
     })
 }
 
+/// A float as Python reads it back exactly (Rust prints the shortest round-tripping digits).
+fn py_float(v: f64) -> String {
+    let text = format!("{v:?}");
+    if text.contains(['.', 'e', 'n', 'i']) {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// The trained network as a PyTorch module file: class `Net` (float64 `nn.Linear` layers, the hidden
+/// activation, a tanh output), `Net.features(x1, x2)` (the inputs it was trained on) and
+/// `trained_state_dict()` / `load_trained()` with the weights written out exactly — the same exchange as
+/// the CNNs' `export-pytorch`, for the playground's networks.
+pub fn pytorch_module(e: &Experiment) -> String {
+    let features: Vec<String> = e.setup.features.iter().map(|f| format!("\"{}\"", f.name())).collect();
+    let act = match e.setup.activation {
+        Activation::Tanh => "torch.tanh(x)",
+        Activation::Relu => "torch.relu(x)",
+        Activation::Sigmoid => "torch.sigmoid(x)",
+        Activation::Linear => "x",
+    };
+    let layers: Vec<String> = e
+        .net
+        .layers
+        .windows(2)
+        .map(|w| format!("nn.Linear({}, {}, dtype=torch.float64)", w[0], w[1]))
+        .collect();
+    let mut state = String::new();
+    for (l, (w, b)) in e.net.weights.iter().zip(&e.net.biases).enumerate() {
+        let n_in = e.net.layers[l];
+        let rows: Vec<String> = w
+            .chunks(n_in)
+            .map(|r| format!("[{}]", r.iter().map(|v| py_float(*v)).collect::<Vec<_>>().join(", ")))
+            .collect();
+        let bias: Vec<String> = b.iter().map(|v| py_float(*v)).collect();
+        state += &format!(
+            "        \"layers.{l}.weight\": torch.tensor([{}], dtype=torch.float64),\n        \"layers.{l}.bias\": torch.tensor([{}], dtype=torch.float64),\n",
+            rows.join(", "),
+            bias.join(", ")
+        );
+    }
+    let last = e.history.last().expect("epoch 0 is recorded");
+    format!(
+        r#""""A TF Playground network trained by nnlab backprop boundary: features {feat}, layers {shape}, hidden
+activation {activation}, tanh output; epoch {epoch}, test accuracy {acc:.4}. Written by nnlab; the weights are exact.
+
+    net = load_trained()
+    out = net(Net.features(x1, x2))   # in (-1, 1); the class is its sign
+"""
+import torch
+from torch import nn
+
+FEATURES = [{features}]
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layers = nn.ModuleList([{layers}])
+
+    @staticmethod
+    def features(x1, x2):
+        """The network's inputs from the coordinates (float64 tensors of one shape)."""
+        x1, x2 = torch.as_tensor(x1, dtype=torch.float64), torch.as_tensor(x2, dtype=torch.float64)
+        table = {{"x1": x1, "x2": x2, "x1sq": x1 * x1, "x2sq": x2 * x2, "x1x2": x1 * x2,
+                 "sinx1": torch.sin(x1), "sinx2": torch.sin(x2)}}
+        return torch.stack([table[f] for f in FEATURES], dim=-1)
+
+    def forward(self, x):
+        for layer in self.layers[:-1]:
+            x = layer(x)
+            x = {act}
+        return torch.tanh(self.layers[-1](x))
+
+
+def trained_state_dict():
+    return {{
+{state}    }}
+
+
+def load_trained():
+    net = Net()
+    net.load_state_dict(trained_state_dict())
+    return net.eval()
+"#,
+        feat = e.setup.features.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
+        shape = e.net.layers.iter().map(|n| n.to_string()).collect::<Vec<_>>().join("-"),
+        activation = format!("{:?}", e.setup.activation).to_lowercase(),
+        epoch = last.epoch,
+        acc = last.test_accuracy,
+        features = features.join(", "),
+        layers = layers.join(", "),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::Query;
 use axum::response::Response;
-use nnlab_app::boundary::{BoundaryRequest, results_json};
+use nnlab_app::boundary::{BoundaryRequest, pytorch_module, results_json};
 use nnlab_workbook::NetworkSheet;
 use serde_json::{Value, json};
 
@@ -94,4 +94,23 @@ pub async fn xlsx(Query(mut query): Query<HashMap<String, String>>) -> Result<Re
         "network.xlsx",
         bytes,
     ))
+}
+
+/// `GET /api/boundary.py?…` (the setup and `epochs` of `/api/boundary`): the trained network as a PyTorch
+/// module file (`nnlab backprop boundary --pytorch`'s).
+pub async fn pytorch(Query(query): Query<HashMap<String, String>>) -> Result<Response, ApiError> {
+    let request = BoundaryRequest::from_query(&query).map_err(bad)?;
+    if request.epochs > MAX_WEB_EPOCHS {
+        return Err(ApiError::bad(
+            "epochs",
+            format!("{} is over the web's {MAX_WEB_EPOCHS}", request.epochs),
+        ));
+    }
+    let text = blocking(move || {
+        let (mut experiment, epochs) = request.experiment(false).map_err(bad)?;
+        experiment.run(epochs);
+        Ok(pytorch_module(&experiment))
+    })
+    .await?;
+    Ok(download("text/x-python; charset=utf-8", "net.py", text.into_bytes()))
 }

@@ -77,6 +77,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/backprop.xlsx", get(backprop_api::xlsx))
         .route("/api/boundary", get(boundary_api::boundary))
         .route("/api/boundary.xlsx", get(boundary_api::xlsx))
+        .route("/api/boundary.py", get(boundary_api::pytorch))
         .route("/api/checkpoints", get(predict_api::checkpoints))
         .route("/api/predict", post(predict_api::predict))
         .route("/api/inspect", post(inspect_api::inspect))

@@ -123,6 +123,7 @@
     q.set("epochs", String(wanted));
     history.replaceState(null, "", "?" + q);
     $("download-json").href = "/api/boundary?" + q;
+    $("download-py").href = "/api/boundary.py?" + q;
     const setupOnly = new URLSearchParams(q);
     setupOnly.delete("epochs");
     $("download-xlsx").href = "/api/boundary.xlsx?" + setupOnly;

@@ -124,3 +124,72 @@ fn bad_settings_and_files_are_named_and_nothing_is_written() {
         .success();
     assert_eq!(metrics(&out)["layers"], serde_json::json!([2, 1]));
 }
+
+/// The trained network exported with `--pytorch` gives, in PyTorch (float64), the engine's output over
+/// the plane (the web API's 50×50 grid for the same setup) to 1e-12. Needs `NNLAB_TORCH_PYTHON` (.ci/run
+/// sets it); without it the test says so and passes, except under CI.
+#[test]
+fn the_pytorch_module_computes_the_engines_outputs() {
+    let Some(py) = std::env::var_os("NNLAB_TORCH_PYTHON") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set NNLAB_TORCH_PYTHON");
+        eprintln!("skipped: NNLAB_TORCH_PYTHON is not set");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let module = tmp.path().join("net.py");
+    nnlab()
+        .args([
+            "backprop",
+            "boundary",
+            "--data",
+            "spiral",
+            "--features",
+            "x1,x2,sinx1,sinx2",
+            "--hidden",
+            "8,8",
+        ])
+        .args(["--activation", "relu", "--epochs", "120", "--pytorch"])
+        .arg(&module)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .success();
+    let script = r#"
+import importlib.util, json, sys, torch
+spec = importlib.util.spec_from_file_location("net", sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+net = m.load_trained()
+res, s = 50, 12 / 50
+xs = torch.tensor([-6 + (k % res + 0.5) * s for k in range(res * res)], dtype=torch.float64)
+ys = torch.tensor([6 - (k // res + 0.5) * s for k in range(res * res)], dtype=torch.float64)
+with torch.no_grad():
+    print(json.dumps(net(m.Net.features(xs, ys)).squeeze(-1).tolist()))
+"#;
+    let out = std::process::Command::new(py)
+        .args(["-c", script])
+        .arg(&module)
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let torch: Vec<f64> = serde_json::from_slice(&out.stdout).unwrap();
+    let server = Server::start(tmp.path(), &[]);
+    let api: Value = ureq::get(format!(
+        "{}/api/boundary?data=spiral&features=x1,x2,sinx1,sinx2&hidden=8,8&activation=relu&epochs=120",
+        server.url
+    ))
+    .call()
+    .unwrap()
+    .body_mut()
+    .read_json()
+    .unwrap();
+    let engine: Vec<f64> = api["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(torch.len(), engine.len());
+    for (k, (a, b)) in torch.iter().zip(&engine).enumerate() {
+        assert!((a - b).abs() < 1e-12, "cell {k}: PyTorch {a}, nnlab {b}");
+    }
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
-use nnlab_app::boundary::{BoundaryRequest, results_json};
+use nnlab_app::boundary::{BoundaryRequest, pytorch_module, results_json};
 use nnlab_workbook::NetworkSheet;
 
 use super::boundary_figures::{Boundary, Loss, Neurons};
@@ -61,6 +61,9 @@ pub struct BoundaryArgs {
     /// Training points (rows) in that workbook.
     #[arg(long, default_value_t = 30, value_name = "N")]
     xlsx_steps: usize,
+    /// Also write the trained network as a PyTorch module file (class Net, load_trained()).
+    #[arg(long, value_name = "FILE.py")]
+    pytorch: Option<PathBuf>,
     /// Folder for boundary.png, neurons.png, loss.png and metrics.json.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -88,6 +91,11 @@ pub fn run(args: BoundaryArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("--{}", e.to_string().replacen('_', "-", 1)))?;
     if args.out.exists() && !args.out.is_dir() {
         bail!("--out {}: exists and is not a folder", args.out.display());
+    }
+    if let Some(p) = &args.pytorch
+        && p.extension().is_none_or(|e| e != "py")
+    {
+        bail!("--pytorch {}: the file name must end in .py", p.display());
     }
     let workbook = match &args.xlsx {
         Some(path) => {
@@ -126,6 +134,13 @@ pub fn run(args: BoundaryArgs) -> Result<()> {
         "wrote {}/{{boundary.png, neurons.png, loss.png, metrics.json}}",
         args.out.display()
     );
+    if let Some(path) = &args.pytorch {
+        nnlab_app::atomic::write_atomic(path, pytorch_module(&experiment).as_bytes())?;
+        println!(
+            "wrote {} (class Net; load_trained() gives the trained network)",
+            path.display()
+        );
+    }
     if let Some((path, bytes)) = workbook {
         nnlab_app::atomic::write_atomic(path, &bytes)?;
         println!(
