@@ -34,6 +34,9 @@ pub fn front(finals: &[&Trial]) -> Vec<String> {
         .collect()
 }
 
+/// (parameters, metric) pairs.
+type Points = Vec<(f64, f64)>;
+
 impl Figure for Pareto<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>
     where
@@ -53,6 +56,10 @@ impl Figure for Pareto<'_> {
         let (x0, x1) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         let ys = trained.iter().filter_map(|t| t.metric()).chain(self.goal);
         let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| (a.min(y), b.max(y)));
+        // Trials far below the rest (a diverged or lagging start) would squash the axis: the axis stops 3
+        // points under the best, and those trials sit on its bottom edge, counted in the legend.
+        let floor = y1 - 3.0;
+        let y0 = if y0.is_finite() { y0.max(floor) } else { y0 };
         let (x0, x1) = if x0.is_finite() {
             (x0, x1.max(x0 + 1.0))
         } else {
@@ -105,16 +112,24 @@ impl Figure for Pareto<'_> {
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], green.stroke_width(2)));
         }
         let grey = RGBColor(160, 160, 160);
-        let early: Vec<(f64, f64)> = trained
+        let (early, below): (Points, Points) = trained
             .iter()
             .filter(|t| !finals.iter().any(|f| f.id == t.id))
             .map(|t| (t.params as f64, t.metric().unwrap_or(0.0)))
-            .collect();
+            .partition(|p| p.1 >= y0);
         chart
             .draw_series(early.iter().map(|p| Circle::new(*p, 4, grey.filled())))
             .map_err(plot_err)?
             .label("pruned at an earlier rung (its last metric)")
             .legend(move |(x, y)| Circle::new((x + 10, y), 4, grey.filled()));
+        if !below.is_empty() {
+            let edge = y0 - py * 0.5;
+            chart
+                .draw_series(below.iter().map(|p| Cross::new((p.0, edge), 5, grey.stroke_width(2))))
+                .map_err(plot_err)?
+                .label(format!("{} pruned below {y0:.1} % (on the bottom edge)", below.len()))
+                .legend(move |(x, y)| Cross::new((x + 10, y), 5, grey.stroke_width(2)));
+        }
         let blue = RGBColor(40, 90, 200);
         chart
             .draw_series(
