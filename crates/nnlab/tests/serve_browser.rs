@@ -517,6 +517,10 @@ fn every_page_fits_a_phone() {
     for (path, ready) in [
         ("/", "true"),
         ("/playground", "document.body.dataset.busy === 'false'"),
+        (
+            "/playground/net",
+            "Number(document.body.dataset.requests) >= 1 && document.body.dataset.busy === 'false'",
+        ),
         ("/draw", "document.getElementById('checkpoint').options.length > 0"),
         ("/design", "Number(document.body.dataset.summaries) >= 1"),
         ("/runs", "document.getElementById('final-accuracy')"),
@@ -524,7 +528,14 @@ fn every_page_fits_a_phone() {
         browser.open(&format!("{}{path}", server.url), ready);
         let fits = browser.eval("document.documentElement.scrollWidth <= window.innerWidth");
         assert_eq!(fits, true, "{path} scrolls sideways: {}", browser.eval(wide));
-        let name = format!("serve-phone-{}.png", if path == "/" { "index" } else { &path[1..] });
+        let name = format!(
+            "serve-phone-{}.png",
+            if path == "/" {
+                "index".into()
+            } else {
+                path[1..].replace('/', "-")
+            }
+        );
         screenshot(&mut browser, &name);
     }
     browser.open(
