@@ -77,7 +77,7 @@ fn summary_shows_any_model_as_a_table_and_as_json() {
     assert_eq!(v["layers"].as_array().unwrap().len(), 12);
     assert_eq!(
         v["layers"][0],
-        serde_json::json!({"name": "convblock1", "module": "Sequential(Conv2d(1, 12, 3, bias=False), ReLU(), BatchNorm2d(12), Dropout(0.1))",
+        serde_json::json!({"name": "convblock1", "line": 4, "module": "Sequential(Conv2d(1, 12, 3, bias=False), ReLU(), BatchNorm2d(12), Dropout(0.1))",
             "output": [12, 26, 26], "params": 132, "rf": 3, "jump": 1, "macs": 73008})
     );
     assert_eq!(v["layers"][11]["rf"], 32);

@@ -13,7 +13,7 @@ use super::model_args::ModelArg;
 pub struct SummaryArgs {
     #[command(flatten)]
     model: ModelArg,
-    /// Print {"params": N, "layers": [{"name", "module", "output", "params", "rf", "jump", "macs"}]} instead.
+    /// Print {"params": N, "layers": [{"name", "module", "output", "params", "rf", "jump", "macs", "line"}]} instead.
     #[arg(long)]
     json: bool,
 }
