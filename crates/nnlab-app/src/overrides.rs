@@ -451,6 +451,11 @@ impl RecipeOverrides {
                 "--nesterov is a form of SGD momentum: it needs --optimizer sgd",
             ));
         }
+        // A recipe's own clean last epochs shrink with a shorter --epochs (a quick run of a recipe that
+        // ends without augmentation); only a --clean-epochs given beyond --epochs is an error.
+        if self.clean_epochs.is_none() && c.clean_epochs > c.epochs {
+            c.clean_epochs = c.epochs;
+        }
         check(&c)?;
         Ok(c)
     }
@@ -583,6 +588,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A recipe's own clean epochs shrink with a shorter --epochs; a --clean-epochs beyond it is refused.
+    #[test]
+    fn a_shorter_run_of_a_recipe_keeps_its_clean_ending() {
+        let mut recipe = shipped_recipe("seed").unwrap();
+        recipe.clean_epochs = 3;
+        let quick = given(&["--epochs", "1"]).new_run(recipe.clone()).unwrap();
+        assert_eq!((quick.epochs, quick.clean_epochs), (1, 1));
+        let err = given(&["--epochs", "2", "--clean-epochs", "3"])
+            .new_run(recipe)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--clean-epochs must be at most the 2 epochs"), "{err}");
     }
 
     #[test]
