@@ -186,6 +186,45 @@ fn a_search_halves_promotes_and_writes_a_model_and_recipe_that_train() {
     assert!(std::fs::read(out.join("pareto.png")).unwrap().starts_with(b"\x89PNG"));
 }
 
+/// `--rank worst` scores a trial at the last rung by its unluckiest seed, records it, and is kept on resume.
+#[test]
+fn rank_worst_scores_the_last_rung_by_the_worst_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (mut cmd, out) = search(
+        tmp.path(),
+        "worst",
+        &[
+            "--brief", BRIEF, "--eta", "4", "--seeds", "2", "--rank", "worst", "--trials", "4",
+        ],
+    );
+    let assert = cmd.assert().success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("worst worst-of-last validation accuracy"), "{stdout}");
+    let record = search_json(&out);
+    assert_eq!(record["options"]["rank"], "worst");
+    let mut finals = 0;
+    for t in record["trials"].as_array().unwrap() {
+        let seeds: Vec<f64> = t["seeds"].as_array().map_or(Vec::new(), |s| {
+            s.iter().map(|x| x["worst_last"].as_f64().unwrap()).collect()
+        });
+        if seeds.len() == 2 {
+            finals += 1;
+            let last = t["rungs"].as_array().unwrap().last().unwrap()["metric"]
+                .as_f64()
+                .unwrap();
+            assert_eq!(last, seeds[0].min(seeds[1]), "{t}");
+        }
+    }
+    assert!(finals >= 1, "no trial reached the last rung");
+    // The recorded rank is the search's: --resume refuses another.
+    nnlab()
+        .args(["mnist", "search", "--rank", "mean", "--resume"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("leave out --rank"));
+}
+
 #[test]
 fn points_over_the_briefs_budget_are_never_trained() {
     let tmp = tempfile::tempdir().unwrap();

@@ -29,7 +29,7 @@ use crate::overrides::SETTINGS;
 use crate::run_folder::RunFolder;
 use crate::{AppError, Result};
 use launch::{Job, JobEnd, Launcher};
-pub use record::{Counts, RungResult, SearchOptions, SearchRecord, SeedResult, TestResult, Trial, TrialStatus};
+pub use record::{Counts, Rank, RungResult, SearchOptions, SearchRecord, SeedResult, TestResult, Trial, TrialStatus};
 pub use space::Space;
 
 /// Recipe keys a space may not set: the search sets them itself.
@@ -527,7 +527,8 @@ impl Search {
     }
 
     /// Reads a trial's run folders after a rung: its validation accuracy at `epochs`, or — at the last rung
-    /// (`seeds` given) — the mean over the seeds of the worst of the brief's last epochs.
+    /// (`seeds` given) — the mean (or with `--rank worst` the minimum) over the seeds of the worst of the
+    /// brief's last epochs.
     fn score(&mut self, dir: &Path, trial: usize, epochs: usize, seeds: &[u64]) {
         if self.record.trials[trial].status != TrialStatus::Pending {
             return;
@@ -556,10 +557,11 @@ impl Search {
                     })
                 })
                 .collect();
+            let rank = self.record.options.rank;
             per_seed.map(|s| {
-                let mean = s.iter().map(|x| x.worst_last).sum::<f64>() / s.len() as f64;
+                let values: Vec<f64> = s.iter().map(|x| x.worst_last).collect();
                 self.record.trials[trial].seeds = s;
-                mean
+                rank.combine(&values)
             })
         };
         let t = &mut self.record.trials[trial];
@@ -684,6 +686,7 @@ mod tests {
             test_limit: None,
             data_dir: None,
             offline: true,
+            rank: Rank::Mean,
         }
     }
 

@@ -26,9 +26,10 @@ pub fn write_best(search: &Search, dir: &Path, trial: &Trial, metric: f64, param
         None => search.brief.text.clone(),
     };
     let header = format!(
-        "# The best point of the search of {} under the brief {brief}: trial {}, {params} parameters, mean\n# worst-of-last validation accuracy {metric:.3} %. Choices: {}\n",
+        "# The best point of the search of {} under the brief {brief}: trial {}, {params} parameters, {}\n# worst-of-last validation accuracy {metric:.3} %. Choices: {}\n",
         search.options.space,
         trial.id,
+        search.options.rank.word(),
         choices.join(", ")
     );
     write_atomic(&dir.join("best.model"), (header + &model).as_bytes())?;
@@ -81,8 +82,11 @@ pub fn write_leaderboard(dir: &Path, record: &SearchRecord) -> Result<()> {
     if let Some(b) = &record.best {
         let _ = writeln!(
             md,
-            "**Best: {}**, {} parameters, {:.3} % (mean over seeds of the worst of the brief's last validation epochs) → `best.model`, `best.toml`.\n",
-            b.id, b.params, b.metric
+            "**Best: {}**, {} parameters, {:.3} % ({} over seeds of the worst of the brief's last validation epochs) → `best.model`, `best.toml`.\n",
+            b.id,
+            b.params,
+            b.metric,
+            record.options.rank.word()
         );
     }
     if !record.test.is_empty() {

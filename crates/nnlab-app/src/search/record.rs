@@ -43,6 +43,49 @@ pub struct SearchOptions {
     pub data_dir: Option<PathBuf>,
     /// Never download.
     pub offline: bool,
+    /// How the last rung's seeds are combined (absent in searches recorded before it: the mean).
+    #[serde(default)]
+    pub rank: Rank,
+}
+
+/// How the last rung combines each seed's worst-of-last validation accuracy into a trial's metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rank {
+    /// The mean over the seeds.
+    #[default]
+    Mean,
+    /// The worst seed (a trial is as good as its unluckiest seed: the brief must hold on every one).
+    Worst,
+}
+
+impl Rank {
+    /// Combines the seeds' values.
+    pub fn combine(self, values: &[f64]) -> f64 {
+        match self {
+            Rank::Mean => values.iter().sum::<f64>() / values.len().max(1) as f64,
+            Rank::Worst => values.iter().copied().fold(f64::INFINITY, f64::min),
+        }
+    }
+
+    /// What the metric is, in words ("mean" or "worst").
+    pub fn word(self) -> &'static str {
+        match self {
+            Rank::Mean => "mean",
+            Rank::Worst => "worst",
+        }
+    }
+}
+
+impl std::str::FromStr for Rank {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "mean" => Ok(Rank::Mean),
+            "worst" => Ok(Rank::Worst),
+            other => Err(format!("'{other}' (expected mean or worst)")),
+        }
+    }
 }
 
 /// Where a trial stands.

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nnlab_app::run_folder::{timestamp, unix_seconds};
 use nnlab_app::search::launch::{JobEnd, Launcher, Local};
 use nnlab_app::search::ray::Ray;
-use nnlab_app::search::{Search, SearchEvent, SearchOptions, SearchRecord, TrialStatus};
+use nnlab_app::search::{Rank, Search, SearchEvent, SearchOptions, SearchRecord, TrialStatus};
 
 use super::data_args::DataArgs;
 use super::interrupt::{INTERRUPTED, install_interrupt_handler};
@@ -59,6 +59,10 @@ pub struct SearchArgs {
     /// Seed of the random sample of points (--trials).
     #[arg(long, default_value_t = 1)]
     sample_seed: u64,
+    /// How the last rung ranks a trial from its seeds' worst-of-last validation accuracies: mean, or worst
+    /// (the unluckiest seed; the brief must hold on every one).
+    #[arg(long, value_name = "mean|worst")]
+    rank: Option<Rank>,
     /// The search folder (default runs/search-YYYYMMDD-HHMMSS, or under --shared-dir with --ray).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -127,6 +131,7 @@ fn options(args: &SearchArgs) -> Result<(SearchOptions, String, PathBuf)> {
             ("--brief", args.brief.is_some()),
             ("--trials", args.trials.is_some()),
             ("--test-seeds", args.test_seeds.is_some()),
+            ("--rank", args.rank.is_some()),
             ("--out", args.out.is_some()),
         ]
         .into_iter()
@@ -164,6 +169,7 @@ fn options(args: &SearchArgs) -> Result<(SearchOptions, String, PathBuf)> {
             .unwrap_or_default(),
         min_rf: args.min_rf,
         sample_seed: args.sample_seed,
+        rank: args.rank.unwrap_or_default(),
         train_limit: args.train_limit,
         test_limit: args.test_limit,
         data_dir: data_dir
@@ -379,10 +385,11 @@ fn finish(search: &Search, record: &SearchRecord, dir: &Path) -> Result<ExitCode
             .expect("the best is a trial");
         let seeds: Vec<String> = trial.seeds.iter().map(|s| format!("{:.2}", s.worst_last)).collect();
         println!(
-            "best: {} ({} parameters; {}): mean worst-of-last validation accuracy {:.3} % (seeds: {})",
+            "best: {} ({} parameters; {}): {} worst-of-last validation accuracy {:.3} % (seeds: {})",
             b.id,
             b.params,
             choices_text(trial),
+            record.options.rank.word(),
             b.metric,
             seeds.join(", ")
         );

@@ -88,7 +88,10 @@ impl Figure for Pareto<'_> {
         chart
             .configure_mesh()
             .x_desc("trainable parameters")
-            .y_desc("validation accuracy % (final rung: mean worst of the last epochs)")
+            .y_desc(format!(
+                "validation accuracy % (final rung: {} worst of the last epochs)",
+                r.options.rank.word()
+            ))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&|y| format!("{y:.2}"))
             .label_style(("sans-serif", 14))
