@@ -25,6 +25,13 @@ impl ApiError {
         }
     }
 
+    /// 400 from a message of the form "field: what is wrong" (the application's errors name their field
+    /// first); a message without that form is put under `default_field`.
+    pub fn bad_prefixed(text: &str, default_field: &str) -> Self {
+        let (field, message) = text.split_once(": ").unwrap_or((default_field, text));
+        Self::bad(field, message)
+    }
+
     /// 404: nothing of that name.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self {

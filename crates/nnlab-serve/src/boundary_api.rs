@@ -27,9 +27,7 @@ const NEURON_RES: usize = 20;
 
 /// Splits "field: message" into a 400 naming the field.
 fn bad(e: impl std::fmt::Display) -> ApiError {
-    let text = e.to_string();
-    let (field, message) = text.split_once(": ").unwrap_or(("query", &text));
-    ApiError::bad(field, message)
+    ApiError::bad_prefixed(&e.to_string(), "query")
 }
 
 /// `GET /api/boundary`: `results` of `backprop boundary`'s metrics.json plus `output` (50×50, row by row

@@ -8,13 +8,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use nnlab_app::classify::prepare_bytes;
-use nnlab_app::image_input::DEFAULT_MAX_SIDE;
 use nnlab_app::inspect::inspect_at;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::predict_api::{is_json, pixels_from_json};
+use super::predict_api::{body_input, is_json, require_body};
 use super::state::AppState;
 use super::{ApiError, blocking};
 
@@ -35,21 +33,12 @@ pub async fn inspect(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::bad(
-            "body",
-            "empty: send a PNG, JPEG, BMP, GIF or WebP image, or JSON {\"pixels\": [784 numbers]}",
-        ));
-    }
+    require_body(&body)?;
     let json = is_json(&headers, &body);
     blocking(move || {
         let (id, path) = state.resolve_checkpoint(query.checkpoint.as_deref())?;
         let model = state.model(&path)?;
-        let input = if json {
-            pixels_from_json(&body)?
-        } else {
-            prepare_bytes(&body, DEFAULT_MAX_SIDE).map_err(|e| ApiError::bad("image", e))?
-        };
+        let input = body_input(json, &body)?;
         let net = model.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let report = inspect_at(&net, input, query.gradcam_layer.as_deref())
             .map_err(|e| ApiError::bad("gradcam_layer", e.to_string()))?;

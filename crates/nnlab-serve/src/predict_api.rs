@@ -33,7 +33,7 @@ pub struct PredictQuery {
 }
 
 /// The 28×28 input, in [0, 1] with 1 = ink, from a JSON body `{"pixels": [784 numbers]}`.
-pub(crate) fn pixels_from_json(body: &[u8]) -> Result<Vec<f32>, ApiError> {
+fn pixels_from_json(body: &[u8]) -> Result<Vec<f32>, ApiError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| ApiError::bad("body", format!("not valid JSON: {e}")))?;
     let pixels = value
@@ -49,11 +49,28 @@ pub(crate) fn pixels_from_json(body: &[u8]) -> Result<Vec<f32>, ApiError> {
                 .ok_or_else(|| ApiError::bad(&format!("pixels[{k}]"), format!("{p} is not a number")))
         })
         .collect::<Result<_, _>>()?;
-    check_pixels(&numbers, "pixels").map_err(|e| {
-        let text = e.to_string();
-        let (field, message) = text.split_once(": ").unwrap_or(("pixels", &text));
-        ApiError::bad(field, message)
-    })
+    check_pixels(&numbers, "pixels").map_err(|e| ApiError::bad_prefixed(&e.to_string(), "pixels"))
+}
+
+/// Refuses an empty body (before any checkpoint is looked up), saying what to send.
+pub(crate) fn require_body(body: &[u8]) -> Result<(), ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::bad(
+            "body",
+            "empty: send a PNG, JPEG, BMP, GIF or WebP image, or JSON {\"pixels\": [784 numbers]}",
+        ));
+    }
+    Ok(())
+}
+
+/// The 28×28 input of a request body: JSON pixels, or an uploaded image prepared exactly as
+/// `nnlab mnist predict` prepares a file. Blocking (it may decode an image).
+pub(crate) fn body_input(json: bool, body: &[u8]) -> Result<Vec<f32>, ApiError> {
+    if json {
+        pixels_from_json(body)
+    } else {
+        prepare_bytes(body, DEFAULT_MAX_SIDE).map_err(|e| ApiError::bad("image", e))
+    }
 }
 
 /// Whether a body is JSON pixels (by its content type or its first byte) rather than an image.
@@ -74,21 +91,12 @@ pub async fn predict(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::bad(
-            "body",
-            "empty: send a PNG, JPEG, BMP, GIF or WebP image, or JSON {\"pixels\": [784 numbers]}",
-        ));
-    }
+    require_body(&body)?;
     let is_json = is_json(&headers, &body);
     let (id, answer) = blocking(move || -> Result<(String, Classification), ApiError> {
         let (id, path) = state.resolve_checkpoint(query.checkpoint.as_deref())?;
         let model = state.model(&path)?;
-        let input = if is_json {
-            pixels_from_json(&body)?
-        } else {
-            prepare_bytes(&body, DEFAULT_MAX_SIDE).map_err(|e| ApiError::bad("image", e))?
-        };
+        let input = body_input(is_json, &body)?;
         let mut model = model.lock().unwrap_or_else(|e| e.into_inner());
         Ok((id, classify(&mut model, input)))
     })

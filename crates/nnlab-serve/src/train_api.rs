@@ -47,6 +47,24 @@ fn conflict(message: String) -> ApiError {
     }
 }
 
+/// 403 unless training over HTTP is allowed (loopback, or `--allow-train`).
+fn require_allowed(state: &AppState) -> Result<(), ApiError> {
+    if state.allow_train() {
+        return Ok(());
+    }
+    Err(ApiError {
+        status: StatusCode::FORBIDDEN,
+        field: None,
+        message: "training over HTTP is off: the server is not on loopback; restart it with --allow-train to allow it"
+            .into(),
+    })
+}
+
+/// 409: another training holds the one slot.
+fn already_running(running: &str) -> ApiError {
+    conflict(format!("a training is already running: '{running}'; stop it first"))
+}
+
 /// A fresh folder name under the runs folder: `design-YYYYMMDD-HHMMSS`, suffixed when taken.
 fn fresh_name(state: &AppState) -> String {
     let base = format!(
@@ -70,20 +88,11 @@ pub async fn start(
     State(state): State<Arc<AppState>>,
     Json(req): Json<StartRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if !state.allow_train() {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            field: None,
-            message:
-                "training over HTTP is off: the server is not on loopback; restart it with --allow-train to allow it"
-                    .into(),
-        });
-    }
+    require_allowed(&state)?;
     blocking(move || {
+        // Refused early, before MNIST is read; the slot itself is taken atomically below.
         if let Some(running) = state.training_name() {
-            return Err(conflict(format!(
-                "a training is already running: '{running}'; stop it first"
-            )));
+            return Err(already_running(&running));
         }
         let request = TrainRequest {
             model_text: Some(req.model_text),
@@ -104,17 +113,18 @@ pub async fn start(
             .map_err(|e| conflict(format!("the MNIST data cannot be read from {}: {e}", data.display())))?;
         plan.config.data_dir = Some(data);
         let name = fresh_name(&state);
-        let folder = RunFolder::create(state.runs_root().join(&name)).map_err(|e| ApiError::internal(e.to_string()))?;
         let stop = Arc::new(AtomicBool::new(false));
+        // The slot first, then the folder: a request that loses the race leaves no empty run folder.
         if !state.begin_training(Training {
             name: name.clone(),
             stop: stop.clone(),
         }) {
-            let running = state.training_name().unwrap_or_default();
-            return Err(conflict(format!(
-                "a training is already running: '{running}'; stop it first"
-            )));
+            return Err(already_running(&state.training_name().unwrap_or_default()));
         }
+        let folder = RunFolder::create(state.runs_root().join(&name)).map_err(|e| {
+            state.end_training();
+            ApiError::internal(e.to_string())
+        })?;
         let background = state.clone();
         std::thread::spawn(move || {
             let end = execute::<nnlab_app::AppError>(plan, &mnist, &folder, &stop, &mut |_| Ok(()));
@@ -134,13 +144,7 @@ pub async fn stop(
     State(state): State<Arc<AppState>>,
     UrlPath(name): UrlPath<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if !state.allow_train() {
-        return Err(ApiError {
-            status: StatusCode::FORBIDDEN,
-            field: None,
-            message: "training over HTTP is off: restart the server with --allow-train".into(),
-        });
-    }
+    require_allowed(&state)?;
     blocking(move || {
         state.run_dir(&name)?;
         match state.training() {

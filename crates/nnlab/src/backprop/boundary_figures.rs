@@ -7,7 +7,7 @@ use nnlab_backprop::playground::{Experiment, PLANE};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::output::figure::{Figure, centred, plot_err};
+use crate::output::figure::{Figure, centred, pixel_grid, plot_err};
 
 /// TF Playground's colour of a value in [−1, 1]: orange, white, blue.
 pub fn playground_colour(v: f64) -> RGBColor {
@@ -19,28 +19,6 @@ pub fn playground_colour(v: f64) -> RGBColor {
     };
     let mix = |c: f64| (255.0 + (c - 255.0) * k).round() as u8;
     RGBColor(mix(end.0), mix(end.1), mix(end.2))
-}
-
-/// Draws a `res`×`res` grid of values at (x0, y0), `cell` pixels per value.
-fn heat<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    at: (i32, i32),
-    res: usize,
-    cell: i32,
-    values: &[f64],
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    for (k, v) in values.iter().enumerate() {
-        let (x, y) = (at.0 + (k % res) as i32 * cell, at.1 + (k / res) as i32 * cell);
-        root.draw(&Rectangle::new(
-            [(x, y), (x + cell, y + cell)],
-            playground_colour(*v).filled(),
-        ))
-        .map_err(plot_err)?;
-    }
-    Ok(())
 }
 
 /// The output over the plane with the points.
@@ -74,7 +52,8 @@ impl Figure for Boundary<'_> {
         root.draw(&Text::new(title, (SIDE / 2 + 20, 22), centred(17, BLACK)))
             .map_err(plot_err)?;
         let origin = (20, 44);
-        heat(root, origin, RES, CELL, &e.output_grid(RES))?;
+        let output = e.output_grid(RES);
+        pixel_grid(root, origin, (RES, RES, CELL), |k| playground_colour(output[k]))?;
         let to_px = |x: f64, y: f64| {
             let s = SIDE as f64 / (2.0 * PLANE);
             (origin.0 + ((x + PLANE) * s) as i32, origin.1 + ((PLANE - y) * s) as i32)
@@ -165,7 +144,7 @@ impl Figure for Neurons<'_> {
                     1.0
                 };
                 let scaled: Vec<f64> = values.iter().map(|v| v / scale).collect();
-                heat(root, at, N_RES, N_CELL, &scaled)?;
+                pixel_grid(root, at, (N_RES, N_RES, N_CELL), |k| playground_colour(scaled[k]))?;
                 root.draw(&Rectangle::new([at, (at.0 + TILE, at.1 + TILE)], BLACK.stroke_width(1)))
                     .map_err(plot_err)?;
                 let caption = if l == 0 {

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::inspect_figures::overlay;
-use crate::output::figure::{Figure, centred, plot_err};
+use crate::output::figure::{Figure, centred, pixel_grid, plot_err};
 
 /// Pixels per image pixel.
 const SCALE: i32 = 3;
@@ -50,12 +50,9 @@ impl Figure for DigitGrid {
             let x0 = GAP + c * (28 * SCALE + GAP);
             let y0 = 50 + r * (28 * SCALE + CAPTION + GAP);
             let heat = self.overlays.get(k);
-            for (i, v) in pixels.iter().enumerate() {
-                let colour = overlay(*v, heat.map_or(0.0, |h| h[i]));
-                let (py, px) = (y0 + (i / 28) as i32 * SCALE, x0 + (i % 28) as i32 * SCALE);
-                root.draw(&Rectangle::new([(px, py), (px + SCALE, py + SCALE)], colour.filled()))
-                    .map_err(plot_err)?;
-            }
+            pixel_grid(root, (x0, y0), (28, 28, SCALE), |i| {
+                overlay(pixels[i], heat.map_or(0.0, |h| h[i]))
+            })?;
             root.draw(&Text::new(
                 caption.clone(),
                 (x0 + 14 * SCALE, y0 + 28 * SCALE + CAPTION / 2 + 1),

@@ -7,7 +7,7 @@ use nnlab_app::inspect::{FeatureMaps, Filters, Inspection};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::output::figure::{Figure, centred, plot_err};
+use crate::output::figure::{Figure, centred, pixel_grid, plot_err};
 
 /// Viridis-like stops of the heat scale, from 0 to 1.
 const HEAT: [(u8, u8, u8); 5] = [
@@ -35,27 +35,6 @@ pub fn overlay(ink: f32, v: f32) -> RGBColor {
     let alpha = 0.75 * v.clamp(0.0, 1.0).sqrt();
     let mix = |c: u8| (g * (1.0 - alpha) + c as f32 * alpha).round() as u8;
     RGBColor(mix(h.0), mix(h.1), mix(h.2))
-}
-
-/// Draws `h`×`w` cells of `scale` pixels from (x0, y0), coloured by `colour(index)`.
-fn cells<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    (x0, y0): (i32, i32),
-    (h, w, scale): (usize, usize, i32),
-    colour: impl Fn(usize) -> RGBColor,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    for k in 0..h * w {
-        let (px, py) = (x0 + (k % w) as i32 * scale, y0 + (k / w) as i32 * scale);
-        root.draw(&Rectangle::new(
-            [(px, py), (px + scale, py + scale)],
-            colour(k).filled(),
-        ))
-        .map_err(plot_err)?;
-    }
-    Ok(())
 }
 
 /// The input, its saliency and Grad-CAM overlays, and a bar per digit's probability.
@@ -93,7 +72,7 @@ impl Figure for Overview<'_> {
             };
             root.draw(&Text::new(title, (x0 + side / 2, 22), centred(15, BLACK)))
                 .map_err(plot_err)?;
-            cells(root, (x0, 40), (28, 28, BIG), colour)?;
+            pixel_grid(root, (x0, 40), (28, 28, BIG), colour)?;
         }
         let caption = format!(
             "the model reads a {} ({:.1} %)",
@@ -185,7 +164,7 @@ impl Figure for MapGrid<'_> {
             let x0 = 12 + col * (w as i32 * s + 12);
             let y0 = 60 + row * (h as i32 * s + 26);
             let values = m.channel(ch);
-            cells(root, (x0, y0), (h, w, s), |k| heat((values[k] - m.min) / span))?;
+            pixel_grid(root, (x0, y0), (h, w, s), |k| heat((values[k] - m.min) / span))?;
             root.draw(&Text::new(
                 format!("ch {ch}"),
                 (x0 + w as i32 * s / 2, y0 + h as i32 * s + 11),
@@ -253,7 +232,7 @@ impl Figure for FilterGrid<'_> {
             let x0 = 14 + col * (k as i32 * WEIGHT + 14);
             let y0 = 56 + row * (k as i32 * WEIGHT + 26);
             let weights = &f.values[o * cin * k * k..][..k * k];
-            cells(root, (x0, y0), (k, k, WEIGHT), |i| diverging(weights[i], max))?;
+            pixel_grid(root, (x0, y0), (k, k, WEIGHT), |i| diverging(weights[i], max))?;
             root.draw(&Text::new(
                 format!("ch {o}"),
                 (x0 + k as i32 * WEIGHT / 2, y0 + k as i32 * WEIGHT + 11),

@@ -35,6 +35,28 @@ pub fn plot_err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) 
     anyhow!("drawing failed: {e}")
 }
 
+/// Draws an `h`×`w` grid of square cells of `scale` pixels from `(x0, y0)`, cell `k` (row by row) coloured
+/// `colour(k)`: images, feature maps, filters and heat maps drawn pixel by pixel.
+pub fn pixel_grid<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x0, y0): (i32, i32),
+    (h, w, scale): (usize, usize, i32),
+    colour: impl Fn(usize) -> RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    for k in 0..h * w {
+        let (px, py) = (x0 + (k % w) as i32 * scale, y0 + (k / w) as i32 * scale);
+        root.draw(&Rectangle::new(
+            [(px, py), (px + scale, py + scale)],
+            colour(k).filled(),
+        ))
+        .map_err(plot_err)?;
+    }
+    Ok(())
+}
+
 /// Checks that `path` ends in .png or .svg, naming `flag` otherwise.
 pub fn check_image_path(path: &Path, flag: &str) -> Result<()> {
     match path
