@@ -15,9 +15,11 @@ pub mod init;
 pub mod layers;
 pub mod optim;
 pub mod param;
+pub mod peak;
 pub mod profile;
 mod simd;
 pub mod tensor;
+mod vector;
 mod workspace;
 
 pub use layers::{

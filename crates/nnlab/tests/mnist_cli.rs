@@ -224,6 +224,15 @@ fn bench_reports_speeds_and_a_profile_per_layer_as_json_and_text() {
     ]));
     assert!(v["train_images_per_sec"].as_f64().unwrap() > 0.0);
     assert!(v["eval_images_per_sec"].as_f64().unwrap() > 0.0);
+    // The ceiling: the seed model's 2,748,208 multiply-adds per image, 3× less the first block's ∂x in
+    // training, and a fraction of the measured peak that lies in (0, 1).
+    assert_eq!(v["macs_per_image"].as_f64(), Some(2_748_208.0));
+    assert_eq!(v["train_macs_per_image"].as_f64(), Some(3.0 * 2_748_208.0 - 73_008.0));
+    assert!(v["peak_macs_per_sec"].as_f64().unwrap() > 1e8);
+    for key in ["train_peak_fraction", "eval_peak_fraction"] {
+        let f = v[key].as_f64().unwrap();
+        assert!(f > 0.0 && f < 1.0, "{key} {f}");
+    }
     let profile = v["profile_ms_per_step"].as_object().unwrap();
     for layer in [
         "convblock1",

@@ -144,13 +144,37 @@ fn depth_pieces(m: usize, n: usize, k: usize, s: &Strides, horizontal: bool) -> 
     if whole {
         return vec![k];
     }
-    let blocks = k.div_ceil(BLOCK);
-    let depth = k.div_ceil(blocks);
+    equal_cut(k)
+}
+
+/// ⌈k / 512⌉ blocks of equal depth (the last one shorter when 512 does not divide evenly).
+fn equal_cut(k: usize) -> Vec<usize> {
+    const BLOCK: usize = 512;
+    let blocks = k.div_ceil(BLOCK).max(1);
+    let depth = k.div_ceil(blocks).max(1);
     let mut pieces = vec![depth; k / depth];
     if !k.is_multiple_of(depth) {
         pieces.push(k % depth);
     }
     pieces
+}
+
+/// The depth blocks in which [`sgemm`] sums an `m × n` (after its transposition to a column-major
+/// destination) product of depth `k` on gemm's blocked path: every output is one chain of fused
+/// multiply-adds per block, from zero, added to the destination when the block ends. Up to 64 × 64
+/// outputs gemm cuts the depth itself, into 512-deep blocks and the rest; above, [`depth_pieces`] cuts it
+/// into equal blocks. Direct kernels that must give the product's bits sum in these blocks.
+pub(crate) fn blocked_depths(m: usize, n: usize, k: usize) -> Vec<usize> {
+    const BLOCK: usize = 512;
+    if m <= 64 && n <= 64 {
+        let mut pieces = vec![BLOCK; k / BLOCK];
+        if !k.is_multiple_of(BLOCK) {
+            pieces.push(k % BLOCK);
+        }
+        pieces
+    } else {
+        equal_cut(k)
+    }
 }
 
 #[cfg(test)]

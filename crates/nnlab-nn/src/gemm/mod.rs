@@ -3,6 +3,8 @@
 
 mod kernels;
 
+pub(crate) use kernels::blocked_depths;
+
 use crate::cpu::{self, SimdLevel};
 
 /// A row-major matrix view, or the transpose of one.

@@ -46,6 +46,15 @@ fn pipeline_rate(split: &std::sync::Arc<nnlab_mnist::Split>, batch_size: usize, 
     (batches as f64 / t.elapsed().as_secs_f64(), batches)
 }
 
+/// Multiply-adds per image of the model's forward pass, and of a training step: forward, ∂W and ∂x, less
+/// the first statement's ∂x (the input needs no gradient).
+fn macs_per_image(spec: &nnlab_model::ModelSpec) -> (f64, f64) {
+    let rows = nnlab_model::summary::summarize(spec);
+    let forward: usize = rows.iter().map(|r| r.macs).sum();
+    let first = rows.first().map_or(0, |r| r.macs);
+    (forward as f64, (3 * forward - first) as f64)
+}
+
 /// The phases of a training step, as the profile names them.
 const PHASES: [(&str, Phase); 4] = [
     ("data", Phase::Data),
@@ -158,6 +167,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
         model.forward(x.clone(), Mode::Eval, 0);
     }
     let eval = (args.steps * n) as f64 / t.elapsed().as_secs_f64();
+    let peak = nnlab_nn::peak::peak_fma_rate(args.threads, 100);
+    let (eval_macs, train_macs) = macs_per_image(&spec);
+    let fraction = |images: f64, macs: f64| images * macs / peak.macs_per_sec;
     let pipeline = if args.pipeline {
         let split = std::sync::Arc::new(args.data.load()?.train);
         Some([1, 2].map(|w| (w, pipeline_rate(&split, n, w))))
@@ -170,6 +182,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             "train_images_per_sec": train, "eval_images_per_sec": eval,
             "cpu": cpu_model(), "simd": simd.features, "gemm_kernel": simd.gemm_kernel,
             "simd_level": simd.level.name(), "simd_detected": simd.detected.name(),
+            "macs_per_image": eval_macs, "train_macs_per_image": train_macs,
+            "peak_macs_per_sec": peak.macs_per_sec,
+            "train_peak_fraction": fraction(train, train_macs), "eval_peak_fraction": fraction(eval, eval_macs),
         });
         if let Some(p) = &pipeline {
             json["pipeline_batches_per_sec"] = serde_json::json!(
@@ -196,6 +211,17 @@ pub fn run(args: BenchArgs) -> Result<()> {
             train / n as f64
         );
         println!("eval  (forward):                     {eval:.0} images/s");
+        println!(
+            "peak: {:.1} G multiply-adds/s ({} threads, {}-lane fused multiply-adds); train reaches {:.1} % of it \
+             ({:.2} M multiply-adds per image: forward, ∂W, ∂x), eval {:.1} % ({:.2} M)",
+            peak.macs_per_sec / 1e9,
+            peak.threads,
+            peak.lanes,
+            100.0 * fraction(train, train_macs),
+            train_macs / 1e6,
+            100.0 * fraction(eval, eval_macs),
+            eval_macs / 1e6
+        );
         if let Some(p) = &profile {
             print!("{}", profile_table(p, args.steps));
         }

@@ -5,19 +5,20 @@
 //! Every output is the same sum as the im2col product's, in the same order — one chain over (input channel,
 //! kernel row, kernel column), as im2col orders the columns — with each product fused into the sum as the
 //! `gemm` crate's AVX2 and AVX-512 micro-kernels fuse it. On those paths the result is bit-identical to the
-//! matrix product's (tested), so switching between them changes no number. The kernel uses AVX2 + FMA
-//! intrinsics (the compiler kept a portable version's sums on the stack) and runs on the AVX-512 path with
-//! its 32 registers; the baseline path keeps the matrix product (its kernel does not fuse).
+//! matrix product's (tested), so switching between them changes no number. The kernel is written once over
+//! a register type ([`super::vector`]; intrinsics, as the compiler kept a portable version's sums on the
+//! stack) and runs with 16-lane registers on the AVX-512 path and 8-lane ones on the AVX2 path; the
+//! baseline path keeps the matrix product (its kernel does not fuse).
 //!
 //! Layout: outputs are computed along the *wide* plane, the zero-bordered source's width per output row,
-//! so that the 16 or 24 outputs of a tile read as many consecutive values per tap; the outputs of each row
+//! so that the 16 or 32 outputs of a tile read as many consecutive values per tap; the outputs of each row
 //! that fall outside the image are computed and dropped.
 
 use super::depthwise::pad_plane;
 use crate::cpu::SimdLevel;
 
-/// The most outputs a tile covers along the wide plane (three AVX vectors, on the AVX-512 path).
-const TILE_MAX: usize = 24;
+/// The most outputs a tile covers along the wide plane (two 16-lane registers, on the AVX-512 path).
+const TILE_MAX: usize = 32;
 
 /// The shape of one image's 3×3 stride-1 convolution.
 #[derive(Debug, Clone, Copy)]
@@ -27,6 +28,10 @@ pub(super) struct Direct3 {
     pub(super) h: usize,
     pub(super) w: usize,
     pub(super) pad: usize,
+    /// Step between output positions (the forward and ∂x kernels take 1; ∂W any).
+    pub(super) stride: usize,
+    /// Spacing of the taps.
+    pub(super) dilation: usize,
 }
 
 impl Direct3 {
@@ -36,34 +41,44 @@ impl Direct3 {
     /// matrix–vector paths sum in another order).
     pub(super) fn matches_gemm(&self) -> bool {
         let (oh, ow) = self.out();
-        self.cin * 9 <= 512 && self.cout >= 2 && oh * ow >= 2
+        self.stride == 1 && self.cin * 9 <= 512 && self.cout >= 2 && oh * ow >= 2
     }
 
-    fn padded(&self) -> (usize, usize) {
+    /// Where tap `t` (row-major over the 3 × 3 kernel) reads, relative to its output's first tap, in a
+    /// plane whose rows are `row` values apart.
+    pub(super) fn tap_offset(&self, t: usize, row: usize) -> usize {
+        (t / 3 * row + t % 3) * self.dilation
+    }
+
+    /// The zero-bordered input's height and width.
+    pub(super) fn padded(&self) -> (usize, usize) {
         (self.h + 2 * self.pad, self.w + 2 * self.pad)
     }
 
-    fn out(&self) -> (usize, usize) {
+    /// The output's height and width.
+    pub(super) fn out(&self) -> (usize, usize) {
         let (hp, wp) = self.padded();
-        (hp - 2, wp - 2)
+        let span = 2 * self.dilation + 1;
+        ((hp - span) / self.stride + 1, (wp - span) / self.stride + 1)
     }
 
     /// Scratch values one image needs: the zero-bordered input, plus the reach of the last tile.
     pub(super) fn scratch_len(&self) -> usize {
         let (hp, wp) = self.padded();
-        self.cin * hp * wp + TILE_MAX + 2 * wp + 2
+        self.cin * hp * wp + TILE_MAX + self.tap_offset(8, wp)
     }
 }
 
-/// `y` [cout, oh·ow] = the 3×3 stride-1 correlation of `x` [cin, h, w] (zero padding `d.pad`) with the
+/// `y` [cout, oh·ow] = the 3×3 stride-1 correlation of `x` [cin, h, w] (zero padding `d.pad`, dilation
+/// `d.dilation`) with the
 /// weights `wt` [cout, cin, 3, 3], on the engine's SIMD level; `scratch` has `d.scratch_len()` values.
 /// Returns `false` (and leaves `y` alone) on the baseline level, where the caller keeps the matrix product.
 pub(super) fn direct3_forward(x: &[f32], wt: &[f32], d: &Direct3, scratch: &mut [f32], y: &mut [f32]) -> bool {
     direct3_forward_at(crate::cpu::level(), x, wt, d, scratch, y)
 }
 
-/// [`direct3_forward`] on the kernel of `level` (capped at the CPU's): AVX-512 (32 registers: four
-/// channels × 24 outputs of sums) or AVX2 (16 registers: four channels × 16 outputs).
+/// [`direct3_forward`] on the kernel of `level` (capped at the CPU's): AVX-512 (16-lane registers: four
+/// channels × 32 outputs of sums) or AVX2 (8-lane registers: four channels × 16 outputs).
 pub(super) fn direct3_forward_at(
     level: SimdLevel,
     x: &[f32],
@@ -77,18 +92,23 @@ pub(super) fn direct3_forward_at(
         return false;
     }
     let (oh, ow) = d.out();
+    assert_eq!(d.stride, 1, "the direct forward kernel runs stride 1");
     assert!(x.len() >= d.cin * d.h * d.w && wt.len() >= d.cout * d.cin * 9 && y.len() >= d.cout * oh * ow);
     let padded = &mut scratch[..d.scratch_len()];
     pad_planes(x, d.cin, d.h, d.w, d.pad, padded);
     #[cfg(target_arch = "x86_64")]
     {
-        // Channel blocks of 4, then 2, then 1.
+        // Channel blocks of 8 (AVX-512's 32 registers hold 8 × 2 of sums), 4, 2, then 1.
         let mut first = 0;
-        for c in [4, 2, 1] {
+        for c in [8, 4, 2, 1] {
+            if c == 8 && level < SimdLevel::Avx512 {
+                continue;
+            }
             while first + c <= d.cout {
                 // SAFETY: the level is one the CPU has (capped above); the slices are as long as asserted.
                 unsafe {
                     match (level, c) {
+                        (SimdLevel::Avx512, 8) => fma::block_avx512::<8>(padded, wt, d, first, y),
                         (SimdLevel::Avx512, 4) => fma::block_avx512::<4>(padded, wt, d, first, y),
                         (SimdLevel::Avx512, 2) => fma::block_avx512::<2>(padded, wt, d, first, y),
                         (SimdLevel::Avx512, _) => fma::block_avx512::<1>(padded, wt, d, first, y),
@@ -111,7 +131,7 @@ pub(super) fn direct3_forward_at(
 
 /// `channels` planes of `h`×`w` with a zero border `p` wide ([`pad_plane`] each), one after the other, then
 /// zeros for the reach of the last tile (read, never kept).
-fn pad_planes(x: &[f32], channels: usize, h: usize, w: usize, p: usize, padded: &mut [f32]) {
+pub(super) fn pad_planes(x: &[f32], channels: usize, h: usize, w: usize, p: usize, padded: &mut [f32]) {
     let plane = (h + 2 * p) * (w + 2 * p);
     for (c, out) in padded[..channels * plane].chunks_exact_mut(plane).enumerate() {
         pad_plane(&x[c * h * w..][..h * w], h, w, p, out);
@@ -119,16 +139,57 @@ fn pad_planes(x: &[f32], channels: usize, h: usize, w: usize, p: usize, padded: 
     padded[channels * plane..].fill(0.0);
 }
 
+/// Stores a tile of `C` channels' sums along a wide plane (rows `sw` apart, of which the first `ow` values
+/// are outputs), starting at wide position `start` of `wide`, into `out` ([C, oh, ow]): each register's
+/// lanes a row's run at a time, straight from the register under a mask; lanes past an image row's end are
+/// dropped.
+///
+/// # Safety
+/// The CPU must have the instructions of `V`'s width.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+pub(super) unsafe fn store_tile<V: crate::vector::Vector, const C: usize, const R: usize>(
+    acc: &[[V; R]; C],
+    start: usize,
+    wide: usize,
+    (sw, oh, ow): (usize, usize, usize),
+    out: &mut [f32],
+) {
+    let plane_out = oh * ow;
+    assert!(out.len() >= C * plane_out);
+    for j in 0..R {
+        let from = start + V::LANES * j;
+        let live = V::LANES.min(wide.saturating_sub(from));
+        let mut l = 0;
+        while l < live {
+            let (oy, ox) = ((from + l) / sw, (from + l) % sw);
+            if ox >= ow {
+                l += sw - ox;
+                continue;
+            }
+            let run = (ow - ox).min(live - l);
+            for (c, sums) in acc.iter().enumerate() {
+                // Lane l lands on output (oy, ox): the register's lane 0 sits l values before it.
+                let at = out
+                    .as_mut_ptr()
+                    .wrapping_add(c * plane_out + oy * ow + ox)
+                    .wrapping_sub(l);
+                // SAFETY: lanes l..l + run land on outputs (oy, ox..ox + run) of channel c, inside `out`
+                // (asserted above); no other lane is written. The width's instructions: the caller's.
+                unsafe { sums[j].store_lanes(at, l, l + run) };
+            }
+            l += run;
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 mod fma {
-    use std::arch::x86_64::{
-        __m256, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
-    };
-
     use super::{Direct3, TILE_MAX};
+    use crate::vector::{Vector, Ymm, Zmm};
 
-    /// Output channels `first..first + C`, 24 outputs a tile, on a CPU with AVX-512 (its 32
-    /// registers hold the sums, the inputs and a weight).
+    /// Output channels `first..first + C`, 32 outputs a tile in two 16-lane registers, on a CPU with
+    /// AVX-512.
     ///
     /// # Safety
     /// The CPU must have AVX-512F/VL, AVX2 and FMA.
@@ -141,10 +202,11 @@ mod fma {
         out: &mut [f32],
     ) {
         // SAFETY: forwarded.
-        unsafe { block::<C, 3>(padded, wt, d, first, out) }
+        unsafe { block::<Zmm, C, 2>(padded, wt, d, first, out) }
     }
 
-    /// Output channels `first..first + C`, 16 outputs a tile, on a CPU with AVX2 (16 registers).
+    /// Output channels `first..first + C`, 16 outputs a tile in two 8-lane registers, on a CPU with AVX2
+    /// (16 registers).
     ///
     /// # Safety
     /// The CPU must have AVX2 and FMA.
@@ -157,75 +219,59 @@ mod fma {
         out: &mut [f32],
     ) {
         // SAFETY: forwarded.
-        unsafe { block::<C, 2>(padded, wt, d, first, out) }
+        unsafe { block::<Ymm, C, 2>(padded, wt, d, first, out) }
     }
 
-    /// Output channels `first..first + C`, tile by tile of `8·V` outputs along the wide plane of the
-    /// zero-bordered input `padded`: `C` × `V` AVX registers of sums, one chain per output over (input
-    /// channel, tap), each tap `V` loads of inputs and `C` broadcast weights.
+    /// Output channels `first..first + C`, tile by tile of `R` registers of outputs along the wide plane
+    /// of the zero-bordered input `padded`: `C` × `R` registers of sums, one chain per output over (input
+    /// channel, tap), each tap `R` loads of inputs and `C` broadcast weights.
     ///
     /// # Safety
-    /// The CPU must have AVX2 and FMA (the callers' target features).
+    /// The CPU must have the instructions of `V`'s width (the callers' target features).
     #[inline(always)]
-    unsafe fn block<const C: usize, const V: usize>(
+    unsafe fn block<V: Vector, const C: usize, const R: usize>(
         padded: &[f32],
         wt: &[f32],
         d: &Direct3,
         first: usize,
         out: &mut [f32],
     ) {
-        let tile = 8 * V;
+        let tile = V::LANES * R;
+        debug_assert!(tile <= TILE_MAX);
         let taps = d.cin * 9;
         let ((sh, sw), (oh, ow)) = (d.padded(), d.out());
         let (plane, wide) = (sh * sw, oh * sw);
         let weights: [&[f32]; C] = std::array::from_fn(|c| &wt[(first + c) * taps..][..taps]);
-        let mut lanes = [[0.0f32; TILE_MAX]; C];
+        let offsets: [usize; 9] = std::array::from_fn(|t| d.tap_offset(t, sw));
+        let plane_out = oh * ow;
+        assert!(out.len() >= (first + C) * plane_out);
+        assert!(padded.len() >= (d.cin - 1) * plane + wide.next_multiple_of(tile) + offsets[8]);
         for start in (0..wide).step_by(tile) {
-            // SAFETY (every intrinsic below): the callers enable AVX2 and FMA; every load reads a slice of
-            // `tile` values and every store writes one.
-            let mut acc: [[__m256; V]; C] = [[unsafe { _mm256_setzero_ps() }; V]; C];
+            // SAFETY (every vector operation below): the callers enable the width's instructions; every
+            // load reads a slice of `tile` values.
+            let mut acc = [[unsafe { V::zero() }; R]; C];
             for ci in 0..d.cin {
                 let base = ci * plane + start;
-                for ky in 0..3 {
-                    for kx in 0..3 {
-                        let input = &padded[base + ky * sw + kx..][..tile];
-                        let v: [__m256; V] =
-                            std::array::from_fn(|j| unsafe { _mm256_loadu_ps(input[8 * j..].as_ptr()) });
-                        let tap = ci * 9 + ky * 3 + kx;
-                        for c in 0..C {
-                            let wv = unsafe { _mm256_set1_ps(weights[c][tap]) };
-                            for j in 0..V {
-                                acc[c][j] = unsafe { _mm256_fmadd_ps(v[j], wv, acc[c][j]) };
-                            }
+                for (t, offset) in offsets.iter().enumerate() {
+                    let input = &padded[base + offset..][..tile];
+                    let v: [V; R] = std::array::from_fn(|j| unsafe { V::load(input[V::LANES * j..].as_ptr()) });
+                    let tap = ci * 9 + t;
+                    for c in 0..C {
+                        let wv = unsafe { V::splat(&weights[c][tap]) };
+                        for j in 0..R {
+                            acc[c][j] = unsafe { V::mul_add(v[j], wv, acc[c][j]) };
                         }
                     }
                 }
             }
-            for (lane, sums) in lanes.iter_mut().zip(acc) {
-                for (chunk, s) in lane.chunks_exact_mut(8).zip(sums) {
-                    unsafe { _mm256_storeu_ps(chunk.as_mut_ptr(), s) };
-                }
-            }
-            // Keep the outputs that fall inside the image, a row's run at a time.
-            let (n, mut l) = (tile.min(wide - start), 0);
-            while l < n {
-                let (oy, ox) = ((start + l) / sw, (start + l) % sw);
-                if ox >= ow {
-                    l += sw - ox;
-                    continue;
-                }
-                let run = (ow - ox).min(n - l);
-                for (c, lane) in lanes.iter().enumerate() {
-                    out[(first + c) * oh * ow + oy * ow + ox..][..run].copy_from_slice(&lane[l..l + run]);
-                }
-                l += run;
-            }
+            // SAFETY: the callers enable the width's instructions; `out` holds channels up to first + C.
+            unsafe { super::store_tile(&acc, start, wide, (sw, oh, ow), &mut out[first * plane_out..]) };
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::cpu::detected_level;
     use crate::gemm::{Mat, matmul_at};
@@ -247,16 +293,39 @@ mod tests {
         (56, 8, 8, 8, 1),
     ];
 
-    fn geometry(d: &Direct3) -> Geometry {
+    /// A stride-1, dilation-1 shape.
+    pub(in crate::layers::conv2d) fn unit(cin: usize, cout: usize, h: usize, w: usize, pad: usize) -> Direct3 {
+        Direct3 {
+            cin,
+            cout,
+            h,
+            w,
+            pad,
+            stride: 1,
+            dilation: 1,
+        }
+    }
+
+    impl Direct3 {
+        pub(in crate::layers::conv2d) fn dilated(self, dilation: usize) -> Self {
+            Self { dilation, ..self }
+        }
+
+        pub(in crate::layers::conv2d) fn strided(self, stride: usize) -> Self {
+            Self { stride, ..self }
+        }
+    }
+
+    pub(in crate::layers::conv2d) fn geometry(d: &Direct3) -> Geometry {
         let (oh, ow) = d.out();
         Geometry {
             cin: d.cin,
             h: d.h,
             w: d.w,
             k: 3,
-            stride: 1,
+            stride: d.stride,
             pad: d.pad,
-            dilation: 1,
+            dilation: d.dilation,
             oh,
             ow,
         }
@@ -274,7 +343,8 @@ mod tests {
             .filter(|&l| l <= detected_level())
         {
             for (i, &(cin, cout, h, w, pad)) in SHAPES.iter().enumerate() {
-                let d = Direct3 { cin, cout, h, w, pad };
+                let dilation = if i % 3 == 2 { 2 } else { 1 };
+                let d = unit(cin, cout, h, w, pad + dilation - 1).dilated(dilation);
                 assert!(d.matches_gemm());
                 let (oh, ow) = d.out();
                 let x = random_tensor([1, cin, h, w], 11 + i as u64).data.to_vec();
@@ -294,8 +364,9 @@ mod tests {
 
     #[test]
     fn shapes_the_gemm_crate_sums_another_way_are_left_to_it() {
-        let d = |cin, cout, h, w, pad| Direct3 { cin, cout, h, w, pad };
+        let d = unit;
         assert!(d(56, 8, 8, 8, 0).matches_gemm());
+        assert!(!d(8, 8, 8, 8, 1).strided(2).matches_gemm());
         assert!(!d(57, 8, 8, 8, 0).matches_gemm());
         assert!(!d(8, 1, 8, 8, 0).matches_gemm());
         assert!(!d(8, 8, 3, 3, 0).matches_gemm());
@@ -304,13 +375,7 @@ mod tests {
     /// The baseline path leaves the convolution to the matrix product.
     #[test]
     fn the_baseline_path_declines() {
-        let d = Direct3 {
-            cin: 2,
-            cout: 3,
-            h: 5,
-            w: 5,
-            pad: 1,
-        };
+        let d = unit(2, 3, 5, 5, 1);
         let mut scratch = vec![0.0; d.scratch_len()];
         let mut out = vec![f32::NAN; 3 * 25];
         assert!(!direct3_forward_at(

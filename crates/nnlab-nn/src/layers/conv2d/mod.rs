@@ -6,9 +6,11 @@ use rayon::prelude::*;
 
 mod depthwise;
 mod direct3;
+mod direct3_backward;
 mod im2col;
 
 use direct3::{Direct3, direct3_forward};
+use direct3_backward::{direct3_input_grad_at, direct3_weight_grad_at};
 use im2col::{Geometry, col2im, im2col};
 
 use super::layer::{Layer, Named, Pass, weight_and_bias};
@@ -158,23 +160,31 @@ impl Conv2d {
             0
         } else {
             let cols = self.cin * self.k * self.k * oh * ow;
-            self.direct3(h, w).map_or(cols, |d| cols.max(d.scratch_len()))
+            self.direct3_shape(h, w)
+                .map_or(cols, |d| cols.max(d.scratch_len()).max(d.backward_scratch_len()))
         }
     }
 
     /// The shape for the direct 3×3 forward kernel, when this convolution is one it runs (dense 3×3,
-    /// stride 1, dilation 1, a shape the matrix product sums as one fused chain). The kernel itself declines
+    /// stride 1, any dilation, a shape the matrix product sums as one fused chain). The kernel itself declines
     /// the baseline SIMD path, whose matrix product does not fuse multiply and add.
     fn direct3(&self, h: usize, w: usize) -> Option<Direct3> {
+        self.direct3_shape(h, w).filter(Direct3::matches_gemm)
+    }
+
+    /// The shape of a dense 3×3 convolution (whose passes the direct kernels may run, each where the
+    /// matrix product would sum in the same order: the forward and ∂x at stride 1, ∂W at any stride).
+    fn direct3_shape(&self, h: usize, w: usize) -> Option<Direct3> {
         let o = self.opts;
-        let d = Direct3 {
+        (self.k == 3 && o.groups == 1).then_some(Direct3 {
             cin: self.cin,
             cout: self.cout,
             h,
             w,
             pad: o.pad,
-        };
-        (self.k == 3 && o.stride == 1 && o.dilation == 1 && o.groups == 1 && d.matches_gemm()).then_some(d)
+            stride: o.stride,
+            dilation: o.dilation,
+        })
     }
 
     /// Length of one chunk's gradient partial sums: the weight (transposed per group), then the bias.
@@ -260,25 +270,39 @@ impl Conv2d {
             return self.depthwise_backward(x, &g, dy, dw, dx);
         }
         let pointwise = self.is_pointwise();
-        let input: &[f32] = if pointwise {
-            x
-        } else {
-            im2col(x, &g, cols);
-            cols
-        };
         let (dw_t, db) = grads.split_at_mut(self.weight.len());
-        for grp in 0..groups {
-            matmul(
-                Mat::new(&input[grp * kk * p..], kk, p),
-                Mat::transposed(&dy[grp * cout_g * p..], cout_g, p),
-                &mut dw_t[grp * kk * cout_g..],
-                true,
-            );
-        }
         for (d, vals) in db.iter_mut().zip(dy.chunks_exact(p)) {
             *d += vals.iter().sum::<f32>();
         }
+        // The direct 3×3 kernels where they give the products' bits (they decline the baseline path).
+        let direct = self.direct3_shape(h, w);
+        let level = crate::cpu::level();
+        let direct_dw = direct.is_some_and(|d| {
+            d.weight_grad_matches_gemm() && direct3_weight_grad_at(level, x, dy, &d, dw_t, cols, dcols)
+        });
+        if !direct_dw {
+            let input: &[f32] = if pointwise {
+                x
+            } else {
+                im2col(x, &g, cols);
+                cols
+            };
+            for grp in 0..groups {
+                matmul(
+                    Mat::new(&input[grp * kk * p..], kk, p),
+                    Mat::transposed(&dy[grp * cout_g * p..], cout_g, p),
+                    &mut dw_t[grp * kk * cout_g..],
+                    true,
+                );
+            }
+        }
         if let Some(dx) = dx {
+            let weights = &self.weight.value;
+            if direct.is_some_and(|d| {
+                d.input_grad_matches_gemm() && direct3_input_grad_at(level, dy, weights, &d, dx, dcols)
+            }) {
+                return;
+            }
             let target: &mut [f32] = if pointwise { dx } else { dcols };
             for grp in 0..groups {
                 matmul(
