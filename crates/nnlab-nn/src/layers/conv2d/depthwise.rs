@@ -4,11 +4,51 @@
 
 use super::Conv2d;
 use super::im2col::Geometry;
+use crate::simd::multiversion;
 
-/// `out` (rows of `ow`) = (or += with `accumulate`) the 3×3 correlation of the padded plane `pad` (rows of
-/// `pw` = ow + 2) with the nine weights `wt`, row-major: the depthwise kernel's forward, and with the
-/// kernel turned 180° its input gradient.
-fn stencil3(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], accumulate: bool) {
+multiversion! {
+    /// `out` (rows of `ow`) = (or += with `accumulate`) the 3×3 correlation of the padded plane `pad` (rows
+    /// of `pw` = ow + 2) with the nine weights `wt`, row-major: the depthwise kernel's forward, and with the
+    /// kernel turned 180° its input gradient (on the engine's SIMD level; every level gives the same bits).
+    fn stencil3 / stencil3_at(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], accumulate: bool) =
+        stencil3_body;
+}
+
+multiversion! {
+    /// ∂W of one depthwise 3×3 channel: tap t's Σ over the wide plane of `dy_wide`[q]·`pad`[q + offset t]
+    /// (`dy_wide` is the gradient with rows `pw` apart, zeros past each row's `ow` values).
+    fn taps_grad3 / taps_grad3_at(dy_wide: &[f32], pad: &[f32], pw: usize) -> [f32; 9] = taps_grad3_body;
+}
+
+/// Lanes of the ∂W sums: each tap sums in 16 fixed lanes (so the loop vectorises), then the lanes in order.
+const TAP_LANES: usize = 16;
+
+#[inline(always)]
+fn taps_grad3_body(dy_wide: &[f32], pad: &[f32], pw: usize) -> [f32; 9] {
+    let n = dy_wide.len();
+    let offsets: [usize; 9] = std::array::from_fn(|t| t / 3 * pw + t % 3);
+    assert!(pad.len() >= n + offsets[8]);
+    let mut acc = [[0.0f32; TAP_LANES]; 9];
+    let full = n / TAP_LANES * TAP_LANES;
+    for q in (0..full).step_by(TAP_LANES) {
+        let g: &[f32; TAP_LANES] = dy_wide[q..q + TAP_LANES].try_into().expect("a full tile");
+        for (sums, &off) in acc.iter_mut().zip(&offsets) {
+            let x: &[f32; TAP_LANES] = pad[q + off..q + off + TAP_LANES].try_into().expect("a full tile");
+            for l in 0..TAP_LANES {
+                sums[l] += g[l] * x[l];
+            }
+        }
+    }
+    for q in full..n {
+        for (sums, &off) in acc.iter_mut().zip(&offsets) {
+            sums[q - full] += dy_wide[q] * pad[q + off];
+        }
+    }
+    acc.map(|lanes| lanes.iter().sum())
+}
+
+#[inline(always)]
+fn stencil3_body(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], accumulate: bool) {
     for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
         let (r0, r1, r2) = (
             &pad[oy * pw..][..pw],
@@ -74,7 +114,9 @@ impl Conv2d {
     }
 
     /// One image of a 3×3 depthwise backward: ∂W[c] += Σ dy[c]·shifted pad(x[c]); ∂x[c] = the full
-    /// correlation of pad(dy[c]) with W[c] turned by 180°.
+    /// correlation of pad(dy[c]) with W[c] turned by 180°. `pad` and `wide` are scratch of
+    /// [`Conv2d::scratch_len`].
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn depthwise3_backward(
         &self,
         x: &[f32],
@@ -83,21 +125,25 @@ impl Conv2d {
         dw: &mut [f32],
         dx: Option<&mut [f32]>,
         pad: &mut [f32],
+        wide: &mut [f32],
     ) {
         let (h, w, p, oh, ow) = (g.h, g.w, g.pad, g.oh, g.ow);
         let pw = w + 2 * p;
+        let plane = (h + 2 * p) * pw;
         for c in 0..g.cin {
-            pad_plane(&x[c * h * w..][..h * w], h, w, p, &mut pad[..(h + 2 * p) * pw]);
-            let d = &dy[c * oh * ow..][..oh * ow];
-            let mut acc = [0.0f32; 9];
-            for (oy, drow) in d.chunks_exact(ow).enumerate() {
-                for ky in 0..3 {
-                    let r = &pad[(oy + ky) * pw..][..pw];
-                    for kx in 0..3 {
-                        acc[ky * 3 + kx] += drow.iter().zip(&r[kx..kx + ow]).map(|(a, b)| a * b).sum::<f32>();
-                    }
-                }
+            // The input's zero-bordered plane (plus two zeros the last taps reach), and the gradient with
+            // its rows as far apart, zeros past each row, so both are read along one wide plane.
+            pad_plane(&x[c * h * w..][..h * w], h, w, p, &mut pad[..plane]);
+            pad[plane..plane + 2].fill(0.0);
+            let dy_wide = &mut wide[..oh * pw];
+            for (row, src) in dy_wide
+                .chunks_exact_mut(pw)
+                .zip(dy[c * oh * ow..][..oh * ow].chunks_exact(ow))
+            {
+                row[..ow].copy_from_slice(src);
+                row[ow..].fill(0.0);
             }
+            let acc = taps_grad3(dy_wide, &pad[..plane + 2], pw);
             dw[c * 9..c * 9 + 9].iter_mut().zip(acc).for_each(|(g, a)| *g += a);
         }
         let Some(dx) = dx else { return };
@@ -198,5 +244,50 @@ impl Conv2d {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cpu::{SimdLevel, detected_level};
+    use crate::layers::gradcheck::random_tensor;
+
+    /// The stencil and the ∂W sums give the baseline's bits on every SIMD path (no fused multiply-adds),
+    /// and the ∂W sums equal a plain double-precision sum of the definition.
+    #[test]
+    fn every_simd_path_gives_the_same_bits_and_the_definition() {
+        let (oh, ow) = (13, 11);
+        let pw = ow + 2;
+        let pad = random_tensor([1, 1, oh + 2, pw], 3).data.to_vec();
+        let mut padded = pad.clone();
+        padded.extend([0.0, 0.0]);
+        let dy = random_tensor([1, 1, oh, ow], 4).data.to_vec();
+        let mut dy_wide = vec![0.0; oh * pw];
+        for (row, src) in dy_wide.chunks_exact_mut(pw).zip(dy.chunks_exact(ow)) {
+            row[..ow].copy_from_slice(src);
+        }
+        let wt: [f32; 9] = std::array::from_fn(|i| i as f32 * 0.1 - 0.4);
+        let run = |level| {
+            let mut out = vec![0.0; oh * ow];
+            stencil3_at(level, &mut out, ow, &pad, pw, wt, false);
+            let taps = taps_grad3_at(level, &dy_wide, &padded, pw);
+            (
+                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                taps.map(f32::to_bits),
+            )
+        };
+        let base = run(SimdLevel::Baseline);
+        for level in SimdLevel::ALL.into_iter().filter(|&l| l <= detected_level()) {
+            assert_eq!(run(level), base, "{level}");
+        }
+        let taps = taps_grad3(&dy_wide, &padded, pw);
+        for (t, got) in taps.iter().enumerate() {
+            let (ky, kx) = (t / 3, t % 3);
+            let want: f64 = (0..oh * ow)
+                .map(|i| dy[i] as f64 * pad[(i / ow + ky) * pw + i % ow + kx] as f64)
+                .sum();
+            assert!((*got as f64 - want).abs() < 1e-4, "tap {t}: {got} vs {want}");
+        }
     }
 }

@@ -41,7 +41,34 @@ impl Direct3 {
     /// matrix–vector paths sum in another order).
     pub(super) fn matches_gemm(&self) -> bool {
         let (oh, ow) = self.out();
-        self.stride == 1 && self.cin * 9 <= 512 && self.cout >= 2 && oh * ow >= 2
+        self.stride <= 2 && self.cin * 9 <= 512 && self.cout >= 2 && oh * ow >= 2
+    }
+
+    /// Where the forward kernel reads: stride 1 reads the zero-bordered planes; stride 2 reads each
+    /// channel's four phase planes (rows and columns of even and odd index), so that a tile of outputs
+    /// along a row reads consecutive values for every tap.
+    fn source(&self) -> Source {
+        let (hp, wp) = self.padded();
+        let (oh, _) = self.out();
+        if self.stride == 1 {
+            return Source {
+                plane: hp * wp,
+                row: wp,
+                wide: oh * wp,
+                offsets: std::array::from_fn(|t| self.tap_offset(t, wp)),
+            };
+        }
+        let (ph, pw) = (hp.div_ceil(2), wp.div_ceil(2));
+        let offsets = std::array::from_fn(|t| {
+            let (dy, dx) = (t / 3 * self.dilation, t % 3 * self.dilation);
+            ((dy % 2) * 2 + dx % 2) * ph * pw + dy / 2 * pw + dx / 2
+        });
+        Source {
+            plane: 4 * ph * pw,
+            row: pw,
+            wide: oh * pw,
+            offsets,
+        }
     }
 
     /// Where tap `t` (row-major over the 3 × 3 kernel) reads, relative to its output's first tap, in a
@@ -62,11 +89,52 @@ impl Direct3 {
         ((hp - span) / self.stride + 1, (wp - span) / self.stride + 1)
     }
 
-    /// Scratch values one image needs: the zero-bordered input, plus the reach of the last tile.
+    /// Scratch values one image needs: the zero-bordered input (for ∂W), or the forward's source, plus
+    /// the reach of the last tile.
     pub(super) fn scratch_len(&self) -> usize {
         let (hp, wp) = self.padded();
-        self.cin * hp * wp + TILE_MAX + self.tap_offset(8, wp)
+        let source = self.source();
+        let reach = TILE_MAX + source.offsets.iter().max().expect("nine taps");
+        (self.cin * hp * wp + TILE_MAX + self.tap_offset(8, wp)).max(self.cin * source.plane + reach)
     }
+}
+
+/// The layout the forward kernel reads its input in.
+#[derive(Debug, Clone, Copy)]
+struct Source {
+    /// Values per input channel.
+    plane: usize,
+    /// Values between output rows (the wide plane's row length; its first `ow` values are outputs).
+    row: usize,
+    /// Positions of the wide plane: output rows × `row`.
+    wide: usize,
+    /// Where each tap reads, relative to its output's position in the channel.
+    offsets: [usize; 9],
+}
+
+/// The four phase planes of each channel of `x` [cin, h, w] for a stride-2 forward: plane (a, b) holds the
+/// zero-bordered input's values at (2r + a, 2c + b), zeros past its edge; then zeros to the buffer's end.
+fn phase_planes(x: &[f32], d: &Direct3, out: &mut [f32]) {
+    let (hp, wp) = d.padded();
+    let (ph, pw) = (hp.div_ceil(2), wp.div_ceil(2));
+    let value = |c: usize, i: usize, j: usize| {
+        let (i, j) = (i.wrapping_sub(d.pad), j.wrapping_sub(d.pad));
+        if i < d.h && j < d.w {
+            x[(c * d.h + i) * d.w + j]
+        } else {
+            0.0
+        }
+    };
+    let planes = d.cin * 4 * ph * pw;
+    for (k, plane) in out[..planes].chunks_exact_mut(ph * pw).enumerate() {
+        let (c, a, b) = (k / 4, k % 4 / 2, k % 2);
+        for (r, row) in plane.chunks_exact_mut(pw).enumerate() {
+            for (col, v) in row.iter_mut().enumerate() {
+                *v = value(c, 2 * r + a, 2 * col + b);
+            }
+        }
+    }
+    out[planes..].fill(0.0);
 }
 
 /// `y` [cout, oh·ow] = the 3×3 stride-1 correlation of `x` [cin, h, w] (zero padding `d.pad`, dilation
@@ -92,10 +160,14 @@ pub(super) fn direct3_forward_at(
         return false;
     }
     let (oh, ow) = d.out();
-    assert_eq!(d.stride, 1, "the direct forward kernel runs stride 1");
+    assert!(d.stride <= 2, "the direct forward kernel runs strides 1 and 2");
     assert!(x.len() >= d.cin * d.h * d.w && wt.len() >= d.cout * d.cin * 9 && y.len() >= d.cout * oh * ow);
     let padded = &mut scratch[..d.scratch_len()];
-    pad_planes(x, d.cin, d.h, d.w, d.pad, padded);
+    if d.stride == 1 {
+        pad_planes(x, d.cin, d.h, d.w, d.pad, padded);
+    } else {
+        phase_planes(x, d, padded);
+    }
     #[cfg(target_arch = "x86_64")]
     {
         // Channel blocks of 8 (AVX-512's 32 registers hold 8 × 2 of sums), 4, 2, then 1.
@@ -185,7 +257,7 @@ pub(super) unsafe fn store_tile<V: crate::vector::Vector, const C: usize, const 
 
 #[cfg(target_arch = "x86_64")]
 mod fma {
-    use super::{Direct3, TILE_MAX};
+    use super::{Direct3, Source, TILE_MAX};
     use crate::vector::{Vector, Ymm, Zmm};
 
     /// Output channels `first..first + C`, 32 outputs a tile in two 16-lane registers, on a CPU with
@@ -239,13 +311,18 @@ mod fma {
         let tile = V::LANES * R;
         debug_assert!(tile <= TILE_MAX);
         let taps = d.cin * 9;
-        let ((sh, sw), (oh, ow)) = (d.padded(), d.out());
-        let (plane, wide) = (sh * sw, oh * sw);
+        let (oh, ow) = d.out();
+        let Source {
+            plane,
+            row: sw,
+            wide,
+            offsets,
+        } = d.source();
         let weights: [&[f32]; C] = std::array::from_fn(|c| &wt[(first + c) * taps..][..taps]);
-        let offsets: [usize; 9] = std::array::from_fn(|t| d.tap_offset(t, sw));
         let plane_out = oh * ow;
         assert!(out.len() >= (first + C) * plane_out);
-        assert!(padded.len() >= (d.cin - 1) * plane + wide.next_multiple_of(tile) + offsets[8]);
+        let reach = offsets.iter().max().expect("nine taps");
+        assert!(padded.len() >= (d.cin - 1) * plane + wide.next_multiple_of(tile) + reach);
         for start in (0..wide).step_by(tile) {
             // SAFETY (every vector operation below): the callers enable the width's instructions; every
             // load reads a slice of `tile` values.
@@ -342,10 +419,27 @@ pub(super) mod tests {
             .into_iter()
             .filter(|&l| l <= detected_level())
         {
-            for (i, &(cin, cout, h, w, pad)) in SHAPES.iter().enumerate() {
+            // Every third shape dilated; then stride 2 (the separable model's `down`, odd and even planes,
+            // dilated).
+            let strided = [
+                ((16, 24, 28, 28, 1), 1),
+                ((12, 20, 13, 11, 0), 1),
+                ((8, 40, 10, 10, 2), 2),
+                ((3, 5, 9, 7, 1), 1),
+            ];
+            let dilated = SHAPES.iter().enumerate().map(|(i, &(cin, cout, h, w, pad))| {
                 let dilation = if i % 3 == 2 { 2 } else { 1 };
-                let d = unit(cin, cout, h, w, pad + dilation - 1).dilated(dilation);
-                assert!(d.matches_gemm());
+                (unit(cin, cout, h, w, pad + dilation - 1).dilated(dilation), i)
+            });
+            let strided = strided
+                .into_iter()
+                .enumerate()
+                .map(|(i, ((cin, cout, h, w, pad), dilation))| {
+                    (unit(cin, cout, h, w, pad).dilated(dilation).strided(2), 100 + i)
+                });
+            for (d, i) in dilated.chain(strided) {
+                let Direct3 { cin, cout, h, w, .. } = d;
+                assert!(d.matches_gemm(), "{d:?}");
                 let (oh, ow) = d.out();
                 let x = random_tensor([1, cin, h, w], 11 + i as u64).data.to_vec();
                 let wt = random_tensor([cout, cin, 3, 3], 31 + i as u64).data.to_vec();
@@ -357,7 +451,7 @@ pub(super) mod tests {
                 let mut scratch = vec![f32::NAN; d.scratch_len()];
                 let mut got = vec![f32::NAN; cout * oh * ow];
                 assert!(direct3_forward_at(level, &x, &wt, &d, &mut scratch, &mut got));
-                assert_eq!(bits(&got), bits(&want), "{level}: {cin}→{cout} {h}×{w} pad {pad}");
+                assert_eq!(bits(&got), bits(&want), "{level}: {d:?}");
             }
         }
     }
@@ -366,7 +460,8 @@ pub(super) mod tests {
     fn shapes_the_gemm_crate_sums_another_way_are_left_to_it() {
         let d = unit;
         assert!(d(56, 8, 8, 8, 0).matches_gemm());
-        assert!(!d(8, 8, 8, 8, 1).strided(2).matches_gemm());
+        assert!(d(8, 8, 8, 8, 1).strided(2).matches_gemm());
+        assert!(!d(8, 8, 8, 8, 1).strided(3).matches_gemm());
         assert!(!d(57, 8, 8, 8, 0).matches_gemm());
         assert!(!d(8, 1, 8, 8, 0).matches_gemm());
         assert!(!d(8, 8, 3, 3, 0).matches_gemm());

@@ -154,7 +154,7 @@ impl Conv2d {
         if self.is_depthwise3() {
             // One padded input plane, or one padded gradient plane.
             let p = self.opts.pad;
-            return ((h + 2 * p) * (w + 2 * p)).max((oh + 2 * (2 - p)) * (ow + 2 * (2 - p)));
+            return ((h + 2 * p) * (w + 2 * p) + 2).max((oh + 2 * (2 - p)) * (ow + 2 * (2 - p)));
         }
         if self.is_pointwise() || self.is_depthwise() {
             0
@@ -265,7 +265,7 @@ impl Conv2d {
                 *d += vals.iter().sum::<f32>();
             }
             if self.is_depthwise3() {
-                return self.depthwise3_backward(x, &g, dy, dw, dx, cols);
+                return self.depthwise3_backward(x, &g, dy, dw, dx, cols, dcols);
             }
             return self.depthwise_backward(x, &g, dy, dw, dx);
         }
