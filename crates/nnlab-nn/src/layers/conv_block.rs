@@ -409,7 +409,7 @@ impl ConvBlock {
         let x = &saved.input;
         let [_, cin, h, w] = x.shape;
         let per_in = cin * h * w;
-        let mut dx = need_input_grad.then(|| Tensor::zeros(x.shape));
+        let mut dx = need_input_grad.then(|| self.conv.input_grad_tensor(x.shape));
         let conv = &self.conv;
         let (bn_a, bn_b) = (&bn_a, &bn_b);
         let partials: Vec<Vec<f32>> = image_chunks(dx.as_mut(), n, per_in)

@@ -117,21 +117,25 @@ struct Source {
 fn phase_planes(x: &[f32], d: &Direct3, out: &mut [f32]) {
     let (hp, wp) = d.padded();
     let (ph, pw) = (hp.div_ceil(2), wp.div_ceil(2));
-    let value = |c: usize, i: usize, j: usize| {
-        let (i, j) = (i.wrapping_sub(d.pad), j.wrapping_sub(d.pad));
-        if i < d.h && j < d.w {
-            x[(c * d.h + i) * d.w + j]
-        } else {
-            0.0
-        }
-    };
     let planes = d.cin * 4 * ph * pw;
     for (k, plane) in out[..planes].chunks_exact_mut(ph * pw).enumerate() {
         let (c, a, b) = (k / 4, k % 4 / 2, k % 2);
         for (r, row) in plane.chunks_exact_mut(pw).enumerate() {
-            for (col, v) in row.iter_mut().enumerate() {
-                *v = value(c, 2 * r + a, 2 * col + b);
+            // Bordered row 2r + a is image row 2r + a − pad; bordered column 2·col + b is image column
+            // 2·col + b − pad, inside the image for col in lo..hi.
+            let i = (2 * r + a).wrapping_sub(d.pad);
+            if i >= d.h {
+                row.fill(0.0);
+                continue;
             }
+            let src = &x[(c * d.h + i) * d.w..][..d.w];
+            let lo = d.pad.saturating_sub(b).div_ceil(2);
+            let hi = (d.w + d.pad - b).div_ceil(2).min(pw);
+            row[..lo].fill(0.0);
+            for (col, v) in row[lo..hi].iter_mut().enumerate() {
+                *v = src[2 * (lo + col) + b - d.pad];
+            }
+            row[hi..].fill(0.0);
         }
     }
     out[planes..].fill(0.0);

@@ -110,7 +110,7 @@ pub(super) fn direct3_weight_grad_at(
     true
 }
 
-/// Writes ∂L/∂x of one image into `dx` [cin, h, w] (zero on entry) from `dy` [cout, oh·ow] and the weights
+/// Writes every value of ∂L/∂x of one image into `dx` [cin, h, w] from `dy` [cout, oh·ow] and the weights
 /// `wt` [cout, cin, 3, 3]; `work` has `d.backward_scratch_len()` values. Returns `false` (touching nothing)
 /// on the baseline level.
 ///
@@ -466,7 +466,7 @@ mod tests {
                 ));
                 let mut got_dx = want_dx.clone();
                 if stride == 1 {
-                    got_dx.fill(0.0);
+                    got_dx.fill(f32::NAN);
                     assert!(direct3_input_grad_at(level, &dy, &wt, &d, &mut got_dx, &mut work));
                 }
                 let what = format!("{level}: {cin}→{cout} {h}×{w} pad {pad} stride {stride} dilation {dilation}");

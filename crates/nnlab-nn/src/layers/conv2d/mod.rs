@@ -187,6 +187,19 @@ impl Conv2d {
         })
     }
 
+    /// The tensor ∂L/∂x is written into: zeros where the backward adds into it (col2im, the depthwise
+    /// stencil), or left as the pool hands it out where the direct kernel writes every value.
+    pub(crate) fn input_grad_tensor(&self, shape: [usize; 4]) -> Tensor {
+        let [_, _, h, w] = shape;
+        let overwrites = crate::cpu::level() >= crate::cpu::SimdLevel::Avx2
+            && self.direct3_shape(h, w).is_some_and(|d| d.input_grad_matches_gemm());
+        if overwrites {
+            Tensor::overwritten(shape)
+        } else {
+            Tensor::zeros(shape)
+        }
+    }
+
     /// Length of one chunk's gradient partial sums: the weight (transposed per group), then the bias.
     pub(crate) fn grad_len(&self) -> usize {
         self.weight.len() + self.bias.as_ref().map_or(0, |b| b.len())
@@ -345,7 +358,7 @@ impl Conv2d {
     /// false).
     pub fn backward(&mut self, dy: &Tensor, need_input_grad: bool) -> Option<Tensor> {
         let x = self.input.take().expect("backward before forward");
-        let mut dx = need_input_grad.then(|| Tensor::zeros(x.shape));
+        let mut dx = need_input_grad.then(|| self.input_grad_tensor(x.shape));
         let partials = self.backward_images(&x, &dy.data, dx.as_mut());
         self.add_weight_grads(partials);
         dx
