@@ -89,22 +89,31 @@ pub(super) fn direct3_weight_grad_at(
     }
     let (p, lanes) = (d.pixels(), d.cout_lanes(lanes(level)));
     assert!(x.len() >= d.cin * d.h * d.w && dy.len() >= d.cout * p && dw_t.len() >= d.taps() * d.cout);
-    let padded = &mut pad[..d.scratch_len()];
-    pad_planes(x, d.cin, d.h, d.w, d.pad, padded);
+    // Without padding the image is its own zero-bordered plane (∂W reads only inside it).
+    let input: &[f32] = if d.pad == 0 {
+        &x[..d.cin * d.h * d.w]
+    } else {
+        let padded = &mut pad[..d.scratch_len()];
+        pad_planes(x, d.cin, d.h, d.w, d.pad, padded);
+        padded
+    };
     let dyt = &mut work[..p * lanes];
-    for (q, row) in dyt.chunks_exact_mut(lanes).enumerate() {
-        for (o, v) in row.iter_mut().enumerate() {
-            *v = if o < d.cout { dy[o * p + q] } else { 0.0 };
+    for (o, src) in dy.chunks_exact(p).take(d.cout).enumerate() {
+        for (q, &v) in src.iter().enumerate() {
+            dyt[q * lanes + o] = v;
         }
+    }
+    for row in dyt.chunks_exact_mut(lanes) {
+        row[d.cout..].fill(0.0);
     }
     let depths = blocked_depths(d.cout, d.taps(), p);
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the level is one the CPU has (capped above); the slices are as long as asserted and made.
     unsafe {
         if level == SimdLevel::Avx512 {
-            fma::weight_grad_avx512(padded, dyt, d, &depths, dw_t);
+            fma::weight_grad_avx512(input, dyt, d, &depths, dw_t);
         } else {
-            fma::weight_grad_avx2(padded, dyt, d, &depths, dw_t);
+            fma::weight_grad_avx2(input, dyt, d, &depths, dw_t);
         }
     }
     true
