@@ -37,7 +37,8 @@ pub struct ConvBlock {
     /// The ReLU output (ReLU first) or convolution output (BN first) of the last training forward, kept
     /// across steps so its memory is reused.
     activations: Vec<f32>,
-    /// Dropout's keep flags (1 kept, 0 dropped) of the last training forward, likewise.
+    /// Dropout's keep flags (1 kept, 0 dropped) of the last training forward, likewise (none when the
+    /// block has no dropout).
     keep: Vec<u8>,
     saved: Option<Saved>,
 }
@@ -318,25 +319,31 @@ impl ConvBlock {
             .unzip();
         let mut out = Tensor::overwritten([n, c, oh, ow]);
         let relu_first = self.order == BlockOrder::ReluThenBn;
-        self.keep.resize(n * per, 0);
+        // Without dropout every flag is 1: one image's worth of ones is read for every image (it stays in
+        // the cache) instead of a batch of flags written and read back.
         let dropout = &self.dropout;
+        let ones = vec![1u8; if dropout.p == 0.0 { per } else { 0 }];
+        let keep_chunks: Vec<Option<&mut [u8]>> = if dropout.p == 0.0 {
+            (0..n.div_ceil(CHUNK)).map(|_| None).collect()
+        } else {
+            self.keep.resize(n * per, 0);
+            self.keep.chunks_mut(CHUNK * per).map(Some).collect()
+        };
         out.data
             .par_chunks_mut(CHUNK * per)
             .zip(self.activations.par_chunks(CHUNK * per))
-            .zip(self.keep.par_chunks_mut(CHUNK * per))
+            .zip(keep_chunks.into_par_iter())
             .enumerate()
-            .for_each(|(chunk, ((ys, rs), keeps))| {
-                for (j, ((y, r), keep)) in ys
-                    .chunks_exact_mut(per)
-                    .zip(rs.chunks_exact(per))
-                    .zip(keeps.chunks_exact_mut(per))
-                    .enumerate()
-                {
-                    if dropout.p == 0.0 {
-                        keep.fill(1);
-                    } else {
-                        dropout.image_keep(seed, chunk * CHUNK + j, keep);
-                    }
+            .for_each(|(chunk, ((ys, rs), mut keeps))| {
+                for (j, (y, r)) in ys.chunks_exact_mut(per).zip(rs.chunks_exact(per)).enumerate() {
+                    let keep: &[u8] = match keeps.as_deref_mut() {
+                        Some(flags) => {
+                            let keep = &mut flags[j * per..(j + 1) * per];
+                            dropout.image_keep(seed, chunk * CHUNK + j, keep);
+                            keep
+                        }
+                        None => &ones,
+                    };
                     for ch in 0..c {
                         let range = ch * plane..(ch + 1) * plane;
                         let (y, r, keep) = (&mut y[range.clone()], &r[range.clone()], &keep[range]);
@@ -361,7 +368,16 @@ impl ConvBlock {
         let (plane, per) = (oh * ow, c * oh * ow);
         let (mean, inv_std) = (&saved.mean, &saved.inv_std);
         let keep_scale = self.dropout.keep_scale();
-        let (activations, keep) = (&self.activations[..n * per], &self.keep[..n * per]);
+        let activations = &self.activations[..n * per];
+        // Without dropout the forward kept no flags: every image reads the same ones.
+        let ones = vec![1u8; if self.dropout.p == 0.0 { CHUNK * per } else { 0 }];
+        let keep: Vec<&[u8]> = if self.dropout.p == 0.0 {
+            (0..n.div_ceil(CHUNK))
+                .map(|i| &ones[..(n - i * CHUNK).min(CHUNK) * per])
+                .collect()
+        } else {
+            self.keep[..n * per].chunks(CHUNK * per).collect()
+        };
         let relu_first = self.order == BlockOrder::ReluThenBn;
         // BN's output is r·bn_a + bn_b (before dropout's scale): where it is ≤ 0 a ReLU after it passes nothing.
         let bn_a: Vec<f32> = (0..c).map(|ch| self.bn.gamma.value[ch] * inv_std[ch]).collect();
@@ -371,7 +387,7 @@ impl ConvBlock {
             .data
             .par_chunks(CHUNK * per)
             .zip(activations.par_chunks(CHUNK * per))
-            .zip(keep.par_chunks(CHUNK * per))
+            .zip(keep.par_iter())
             .map(|((dys, rs), keeps)| {
                 let mut sums = vec![0.0f64; 2 * c];
                 Workspace::with(|ws| {
@@ -417,7 +433,7 @@ impl ConvBlock {
             .zip(x.data.par_chunks(CHUNK * per_in))
             .zip(dy.data.par_chunks(CHUNK * per))
             .zip(activations.par_chunks(CHUNK * per))
-            .zip(keep.par_chunks(CHUNK * per))
+            .zip(keep.par_iter())
             .map(|((((mut dxs, xs), dys), rs), keeps)| {
                 let mut grads = vec![0.0; conv.grad_len()];
                 Workspace::with(|ws| {
