@@ -7,14 +7,6 @@ use super::im2col::Geometry;
 use crate::simd::multiversion;
 
 multiversion! {
-    /// `out` (rows of `ow`) = (or += with `accumulate`) the 3×3 correlation of the padded plane `pad` (rows
-    /// of `pw` = ow + 2) with the nine weights `wt`, row-major: the depthwise kernel's forward, and with the
-    /// kernel turned 180° its input gradient (on the engine's SIMD level; every level gives the same bits).
-    fn stencil3 / stencil3_at(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], accumulate: bool) =
-        stencil3_body;
-}
-
-multiversion! {
     /// ∂W of one depthwise 3×3 channel: tap t's Σ over the wide plane of `dy_wide`[q]·`pad`[q + offset t]
     /// (`dy_wide` is the gradient with rows `pw` apart, zeros past each row's `ow` values).
     fn taps_grad3 / taps_grad3_at(dy_wide: &[f32], pad: &[f32], pw: usize) -> [f32; 9] = taps_grad3_body;
@@ -47,8 +39,12 @@ fn taps_grad3_body(dy_wide: &[f32], pad: &[f32], pw: usize) -> [f32; 9] {
     acc.map(|lanes| lanes.iter().sum())
 }
 
-#[inline(always)]
-fn stencil3_body(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], accumulate: bool) {
+/// `out` (rows of `ow`) = (or += with `accumulate`) the 3×3 correlation of the padded plane `pad` (rows of
+/// `pw` = ow + 2) with the nine weights `wt`, row-major: the depthwise kernel's forward, and with the kernel
+/// turned 180° its input gradient. Compiled for plain x86-64 on purpose: the AVX copies vectorise a row 16
+/// values at a time, and the short rows of late layers (14 values) then run as scalar tails (measured: the
+/// separable model's depthwise forward 0.97 → 1.41 ms a step when this ran per SIMD path).
+fn stencil3(out: &mut [f32], ow: usize, pad: &[f32], pw: usize, wt: [f32; 9], accumulate: bool) {
     for (oy, row) in out.chunks_exact_mut(ow).enumerate() {
         let (r0, r1, r2) = (
             &pad[oy * pw..][..pw],
@@ -253,10 +249,10 @@ mod tests {
     use crate::cpu::{SimdLevel, detected_level};
     use crate::layers::gradcheck::random_tensor;
 
-    /// The stencil and the ∂W sums give the baseline's bits on every SIMD path (no fused multiply-adds),
-    /// and the ∂W sums equal a plain double-precision sum of the definition.
+    /// The ∂W sums give the baseline's bits on every SIMD path (no fused multiply-adds) and equal a plain
+    /// double-precision sum of the definition.
     #[test]
-    fn every_simd_path_gives_the_same_bits_and_the_definition() {
+    fn the_weight_gradient_is_the_same_on_every_path_and_the_definition() {
         let (oh, ow) = (13, 11);
         let pw = ow + 2;
         let pad = random_tensor([1, 1, oh + 2, pw], 3).data.to_vec();
@@ -267,16 +263,7 @@ mod tests {
         for (row, src) in dy_wide.chunks_exact_mut(pw).zip(dy.chunks_exact(ow)) {
             row[..ow].copy_from_slice(src);
         }
-        let wt: [f32; 9] = std::array::from_fn(|i| i as f32 * 0.1 - 0.4);
-        let run = |level| {
-            let mut out = vec![0.0; oh * ow];
-            stencil3_at(level, &mut out, ow, &pad, pw, wt, false);
-            let taps = taps_grad3_at(level, &dy_wide, &padded, pw);
-            (
-                out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                taps.map(f32::to_bits),
-            )
-        };
+        let run = |level| taps_grad3_at(level, &dy_wide, &padded, pw).map(f32::to_bits);
         let base = run(SimdLevel::Baseline);
         for level in SimdLevel::ALL.into_iter().filter(|&l| l <= detected_level()) {
             assert_eq!(run(level), base, "{level}");
