@@ -1,4 +1,4 @@
-//! The forward pass of a dense 3×3 stride-1 convolution without im2col: the image is read in place, from a
+//! The forward pass of a dense 3×3 convolution (stride 1 or 2, any dilation) without im2col: the image is read in place, from a
 //! zero-bordered copy, instead of being unfolded nine times over into columns that the matrix product then
 //! packs again (in a profile, im2col and the packing were a quarter of the convolutions' time).
 //!
@@ -141,9 +141,16 @@ fn phase_planes(x: &[f32], d: &Direct3, out: &mut [f32]) {
     out[planes..].fill(0.0);
 }
 
-/// `y` [cout, oh·ow] = the 3×3 stride-1 correlation of `x` [cin, h, w] (zero padding `d.pad`, dilation
-/// `d.dilation`) with the
-/// weights `wt` [cout, cin, 3, 3], on the engine's SIMD level; `scratch` has `d.scratch_len()` values.
+/// `level` capped at the CPU's, when it is a path whose products fuse multiply and add (AVX2, AVX-512) and
+/// so a path the direct kernels run; `None` on the baseline path, which keeps the matrix products.
+pub(super) fn fused_level(level: SimdLevel) -> Option<SimdLevel> {
+    let level = level.min(crate::cpu::detected_level());
+    (level >= SimdLevel::Avx2).then_some(level)
+}
+
+/// `y` [cout, oh·ow] = the 3×3 correlation of `x` [cin, h, w] (zero padding `d.pad`, stride 1 or 2,
+/// dilation `d.dilation`) with the weights `wt` [cout, cin, 3, 3], on the engine's SIMD level; `scratch` has
+/// `d.scratch_len()` values.
 /// Returns `false` (and leaves `y` alone) on the baseline level, where the caller keeps the matrix product.
 pub(super) fn direct3_forward(x: &[f32], wt: &[f32], d: &Direct3, scratch: &mut [f32], y: &mut [f32]) -> bool {
     direct3_forward_at(crate::cpu::level(), x, wt, d, scratch, y)
@@ -159,10 +166,9 @@ pub(super) fn direct3_forward_at(
     scratch: &mut [f32],
     y: &mut [f32],
 ) -> bool {
-    let level = level.min(crate::cpu::detected_level());
-    if level < SimdLevel::Avx2 {
+    let Some(level) = fused_level(level) else {
         return false;
-    }
+    };
     let (oh, ow) = d.out();
     assert!(d.stride <= 2, "the direct forward kernel runs strides 1 and 2");
     assert!(x.len() >= d.cin * d.h * d.w && wt.len() >= d.cout * d.cin * 9 && y.len() >= d.cout * oh * ow);

@@ -9,7 +9,7 @@
 //! pinned result moves. Shapes the crate sums another way (its horizontal kernels for ≤ 16 × 16 outputs,
 //! depth ≤ 2) keep the products, as does the baseline path (its kernel does not fuse).
 
-use super::direct3::{Direct3, pad_planes};
+use super::direct3::{Direct3, fused_level, pad_planes};
 use crate::cpu::SimdLevel;
 use crate::gemm::blocked_depths;
 
@@ -148,10 +148,9 @@ pub(super) fn direct3_weight_grad_at(
     pad: &mut [f32],
     work: &mut [f32],
 ) -> bool {
-    let level = level.min(crate::cpu::detected_level());
-    if level < SimdLevel::Avx2 {
+    let Some(level) = fused_level(level) else {
         return false;
-    }
+    };
     let (p, lanes) = (d.pixels(), d.cout_lanes(lanes(level)));
     assert!(x.len() >= d.cin * d.h * d.w && dy.len() >= d.cout * p && dw_t.len() >= d.taps() * d.cout);
     // Without padding the image is its own zero-bordered plane (∂W reads only inside it).
@@ -202,10 +201,9 @@ pub(super) fn direct3_input_grad_at(
     dx: &mut [f32],
     work: &mut [f32],
 ) -> bool {
-    let level = level.min(crate::cpu::detected_level());
-    if level < SimdLevel::Avx2 {
+    let Some(level) = fused_level(level) else {
         return false;
-    }
+    };
     let (p, (oh, ow)) = (d.pixels(), d.out());
     let layout = d.grad_layout();
     let (gh, gw) = (layout.rows, layout.cols);
