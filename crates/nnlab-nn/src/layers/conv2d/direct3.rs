@@ -1,6 +1,7 @@
-//! The forward pass of a dense 3×3 convolution (stride 1 or 2, any dilation) without im2col: the image is read in place, from a
-//! zero-bordered copy, instead of being unfolded nine times over into columns that the matrix product then
-//! packs again (in a profile, im2col and the packing were a quarter of the convolutions' time).
+//! The forward pass of a dense 3×3 convolution (stride 1 or 2, any dilation) without im2col: the image is
+//! read in place, from a zero-bordered copy (stride 2: four phase planes), instead of being unfolded nine
+//! times over into columns that the matrix product then packs again (in a profile, im2col and the packing
+//! were a quarter of the convolutions' time).
 //!
 //! Every output is the same sum as the im2col product's, in the same order — one chain over (input channel,
 //! kernel row, kernel column), as im2col orders the columns — with each product fused into the sum as the

@@ -377,8 +377,8 @@ mod fma {
                 for &depth in depths {
                     // SAFETY (every vector operation and pointer below): the callers enable the width's
                     // instructions; pixel (oy, ox) reads the input from (oy·s, ox·s) to at most 2·dilation
-                    // rows and columns on, inside channel ci's zero-bordered plane, and registers `first..first + R` of row q of the
-                    // transposed gradient (both lengths asserted above).
+                    // rows and columns on, inside channel ci's zero-bordered plane, and registers
+                    // `first..first + R` of row q of the transposed gradient (both lengths asserted above).
                     let mut acc = [[unsafe { V::zero() }; R]; T];
                     let (mut oy, mut ox) = (start / ow, start % ow);
                     for q in start..start + depth {
