@@ -79,7 +79,7 @@ pub struct Unsupported {
     pub detected: SimdLevel,
 }
 
-/// The highest level this CPU supports (AVX-512 needs AVX-512F, AVX2 and FMA; AVX2 needs AVX2 and FMA),
+/// The highest level this CPU supports (AVX-512 needs AVX-512F/VL, AVX2 and FMA; AVX2 needs AVX2 and FMA),
 /// detected once: every dispatched call caps its level with it.
 #[inline]
 pub fn detected_level() -> SimdLevel {
@@ -91,7 +91,10 @@ fn detect() -> SimdLevel {
     #[cfg(target_arch = "x86_64")]
     {
         let v3 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
-        if v3 && std::arch::is_x86_feature_detected!("avx512f") {
+        // The direct kernels use AVX-512VL's 32 registers for 8-lane work too; every AVX-512 CPU since
+        // Skylake-SP has it (only the Xeon Phi had AVX-512F alone, and runs the AVX2 path).
+        let v4 = std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512vl");
+        if v3 && v4 {
             SimdLevel::Avx512
         } else if v3 {
             SimdLevel::Avx2
