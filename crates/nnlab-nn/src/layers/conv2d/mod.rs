@@ -444,7 +444,7 @@ mod tests {
     use rand::SeedableRng;
 
     /// Every option: plain, padded, pointwise, stride 2, dilation 2, grouped, depthwise, with bias.
-    const CASES: [(usize, usize, usize, ConvOptions); 12] = [
+    const CASES: [(usize, usize, usize, ConvOptions); 15] = [
         (
             3,
             4,
@@ -586,6 +586,44 @@ mod tests {
                 pad: 0,
                 dilation: 1,
                 groups: 2,
+                bias: false,
+            },
+        ),
+        // Enough channels (8 × 4·9 > 16 × 16 outputs) that the direct kernels compute ∂W as well as ∂x and
+        // the forward: stride 1 padded, stride 2, dilation 2.
+        (
+            3,
+            4,
+            8,
+            ConvOptions {
+                stride: 1,
+                pad: 1,
+                dilation: 1,
+                groups: 1,
+                bias: true,
+            },
+        ),
+        (
+            3,
+            4,
+            8,
+            ConvOptions {
+                stride: 2,
+                pad: 1,
+                dilation: 1,
+                groups: 1,
+                bias: false,
+            },
+        ),
+        (
+            3,
+            4,
+            8,
+            ConvOptions {
+                stride: 1,
+                pad: 2,
+                dilation: 2,
+                groups: 1,
                 bias: false,
             },
         ),
