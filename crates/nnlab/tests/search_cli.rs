@@ -389,3 +389,42 @@ fn bad_space_files_are_one_line_naming_the_line() {
         assert!(!out.exists());
     }
 }
+
+#[test]
+fn the_shipped_spaces_enumerate_as_the_docs_say() {
+    let spaces = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/spaces");
+    for (file, brief, counts) in [
+        (
+            "small8k.space",
+            "8k",
+            "11664 points enumerated, 10692 within the brief '8k'",
+        ),
+        (
+            "small6k.space",
+            "acc>=99.4,params<6000,epochs<=15,last=3",
+            "5832 points enumerated, 3456 within the brief",
+        ),
+        (
+            "quick.space",
+            "acc>=97,params<5000,epochs<=3,last=2",
+            "8 points enumerated, 4 within the brief",
+        ),
+    ] {
+        let assert = nnlab()
+            .args([
+                "mnist",
+                "search",
+                "--recipe",
+                "small8k",
+                "--dry-run",
+                "--brief",
+                brief,
+                "--space",
+            ])
+            .arg(spaces.join(file))
+            .assert()
+            .success();
+        let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+        assert!(stdout.contains(counts), "{file}: {stdout}");
+    }
+}
