@@ -353,7 +353,8 @@ mod tests {
             }
         }
         assert_eq!(report.gradcam_layer, "block6");
-        assert_eq!(report.filters.as_ref().unwrap().shape, [8, 1, 3, 3]);
+        // The first layer's filters: one 3×3 kernel on the one input channel per output channel.
+        assert_eq!(report.filters.as_ref().unwrap().shape, [summary[0].output[0], 1, 3, 3]);
         assert!((report.probabilities.iter().sum::<f32>() - 1.0).abs() < 1e-5);
         for map in [&report.saliency, &report.gradcam] {
             assert_eq!(map.len(), PIXELS);
