@@ -443,190 +443,36 @@ mod tests {
     use crate::layers::gradcheck::{check_input_gradient, check_param_gradient, random_tensor};
     use rand::SeedableRng;
 
+    /// A test case's options, in the order stride, pad, dilation, groups, bias.
+    const fn opts(stride: usize, pad: usize, dilation: usize, groups: usize, bias: bool) -> ConvOptions {
+        ConvOptions {
+            stride,
+            pad,
+            dilation,
+            groups,
+            bias,
+        }
+    }
+
     /// Every option: plain, padded, pointwise, stride 2, dilation 2, grouped, depthwise, with bias.
     const CASES: [(usize, usize, usize, ConvOptions); 15] = [
-        (
-            3,
-            4,
-            4,
-            ConvOptions {
-                stride: 1,
-                pad: 1,
-                dilation: 1,
-                groups: 4,
-                bias: true,
-            },
-        ),
-        (
-            3,
-            2,
-            2,
-            ConvOptions {
-                stride: 1,
-                pad: 0,
-                dilation: 1,
-                groups: 2,
-                bias: false,
-            },
-        ),
-        (
-            3,
-            3,
-            3,
-            ConvOptions {
-                stride: 1,
-                pad: 2,
-                dilation: 1,
-                groups: 3,
-                bias: false,
-            },
-        ),
-        (
-            3,
-            3,
-            3,
-            ConvOptions {
-                stride: 1,
-                pad: 2,
-                dilation: 2,
-                groups: 3,
-                bias: true,
-            },
-        ),
-        (
-            3,
-            2,
-            3,
-            ConvOptions {
-                stride: 1,
-                pad: 0,
-                dilation: 1,
-                groups: 1,
-                bias: false,
-            },
-        ),
-        (
-            3,
-            3,
-            3,
-            ConvOptions {
-                stride: 1,
-                pad: 1,
-                dilation: 1,
-                groups: 1,
-                bias: false,
-            },
-        ),
-        (
-            1,
-            4,
-            3,
-            ConvOptions {
-                stride: 1,
-                pad: 0,
-                dilation: 1,
-                groups: 1,
-                bias: true,
-            },
-        ),
-        (
-            3,
-            2,
-            4,
-            ConvOptions {
-                stride: 2,
-                pad: 1,
-                dilation: 1,
-                groups: 1,
-                bias: true,
-            },
-        ),
-        (
-            3,
-            2,
-            2,
-            ConvOptions {
-                stride: 1,
-                pad: 2,
-                dilation: 2,
-                groups: 1,
-                bias: false,
-            },
-        ),
-        (
-            3,
-            4,
-            6,
-            ConvOptions {
-                stride: 1,
-                pad: 1,
-                dilation: 1,
-                groups: 2,
-                bias: true,
-            },
-        ),
-        (
-            3,
-            4,
-            4,
-            ConvOptions {
-                stride: 2,
-                pad: 1,
-                dilation: 1,
-                groups: 4,
-                bias: false,
-            },
-        ),
-        (
-            1,
-            4,
-            8,
-            ConvOptions {
-                stride: 2,
-                pad: 0,
-                dilation: 1,
-                groups: 2,
-                bias: false,
-            },
-        ),
+        (3, 4, 4, opts(1, 1, 1, 4, true)),
+        (3, 2, 2, opts(1, 0, 1, 2, false)),
+        (3, 3, 3, opts(1, 2, 1, 3, false)),
+        (3, 3, 3, opts(1, 2, 2, 3, true)),
+        (3, 2, 3, opts(1, 0, 1, 1, false)),
+        (3, 3, 3, opts(1, 1, 1, 1, false)),
+        (1, 4, 3, opts(1, 0, 1, 1, true)),
+        (3, 2, 4, opts(2, 1, 1, 1, true)),
+        (3, 2, 2, opts(1, 2, 2, 1, false)),
+        (3, 4, 6, opts(1, 1, 1, 2, true)),
+        (3, 4, 4, opts(2, 1, 1, 4, false)),
+        (1, 4, 8, opts(2, 0, 1, 2, false)),
         // Enough channels (8 × 4·9 > 16 × 16 outputs) that the direct kernels compute ∂W as well as ∂x and
         // the forward: stride 1 padded, stride 2, dilation 2.
-        (
-            3,
-            4,
-            8,
-            ConvOptions {
-                stride: 1,
-                pad: 1,
-                dilation: 1,
-                groups: 1,
-                bias: true,
-            },
-        ),
-        (
-            3,
-            4,
-            8,
-            ConvOptions {
-                stride: 2,
-                pad: 1,
-                dilation: 1,
-                groups: 1,
-                bias: false,
-            },
-        ),
-        (
-            3,
-            4,
-            8,
-            ConvOptions {
-                stride: 1,
-                pad: 2,
-                dilation: 2,
-                groups: 1,
-                bias: false,
-            },
-        ),
+        (3, 4, 8, opts(1, 1, 1, 1, true)),
+        (3, 4, 8, opts(2, 1, 1, 1, false)),
+        (3, 4, 8, opts(1, 2, 2, 1, false)),
     ];
 
     #[test]
